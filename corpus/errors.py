@@ -1,0 +1,21 @@
+"""User-facing errors. The CLI prints their message and exits 2; anything else is a bug."""
+
+
+class RuenError(Exception):
+    """An error a user can act on; the message says what went wrong and what to do."""
+
+
+class InputError(RuenError):
+    """A source file cannot be read as Russian text (encoding, binary, empty...)."""
+
+
+class ArchiveError(RuenError):
+    """The archive file is not usable (not a ruen archive, newer schema, read-only, full)."""
+
+
+class QueryError(RuenError):
+    """A search query cannot be understood."""
+
+
+class FormatError(RuenError):
+    """A TMX/TSV/JSONL/glossary file is malformed."""

@@ -1,0 +1,373 @@
+"""The bilingual archive: documents, their sentences and every translation made of them.
+
+SQLite in WAL mode, one transaction per document, schema version in `PRAGMA user_version`
+with numbered migrations. All SQL of ruen lives in `corpus/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import platformdirs
+
+from corpus.errors import ArchiveError
+from corpus.text import normalize_source
+from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def default_archive_path() -> Path:
+    """`$RUEN_DB`, else `archive.db` in the per-user data directory."""
+    env = os.environ.get("RUEN_DB")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("ruen", appauthor=False)) / "archive.db"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the caller's transaction (`executescript` would commit
+    first). Statements are split where SQLite says one is complete, so triggers stay whole."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        db.execute(statement)
+
+
+def _migration_1(db: sqlite3.Connection) -> None:
+    run_script(db,
+        """
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            title TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            text TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created TEXT NOT NULL
+        );
+        CREATE TABLE segments (
+            id INTEGER PRIMARY KEY,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            paragraph INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            ru TEXT NOT NULL,
+            ru_norm TEXT NOT NULL,
+            UNIQUE (doc_id, idx)
+        );
+        CREATE INDEX segments_ru_norm ON segments(ru_norm);
+        CREATE TABLE systems (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            revision TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            UNIQUE (model, revision, backend, settings)
+        );
+        CREATE TABLE translations (
+            id INTEGER PRIMARY KEY,
+            segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+            system_id INTEGER REFERENCES systems(id),
+            kind TEXT NOT NULL CHECK (kind IN ('mt', 'post-edit', 'reference')),
+            en TEXT NOT NULL,
+            origin TEXT NOT NULL DEFAULT 'mt',
+            created TEXT NOT NULL
+        );
+        CREATE INDEX translations_segment ON translations(segment_id, kind);
+        CREATE UNIQUE INDEX translations_unique_mt
+            ON translations(segment_id, system_id, en) WHERE kind = 'mt';
+        CREATE TABLE term_hits (
+            translation_id INTEGER NOT NULL REFERENCES translations(id) ON DELETE CASCADE,
+            ru TEXT NOT NULL,
+            en TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'enforced', 'missing')),
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL
+        );
+        CREATE INDEX term_hits_translation ON term_hits(translation_id);
+        CREATE TABLE qa_flags (
+            translation_id INTEGER NOT NULL REFERENCES translations(id) ON DELETE CASCADE,
+            "check" TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX qa_flags_translation ON qa_flags(translation_id);
+        CREATE TABLE eval_runs (
+            id INTEGER PRIMARY KEY,
+            created TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            scores TEXT NOT NULL
+        );
+        """
+    )
+
+
+# Migration N brings an archive from user_version N-1 to N. Append only.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: int
+    path: str
+    title: str
+    sha256: str
+    created: str
+    segments: int
+
+
+class Archive:
+    """A ruen archive on disk. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly and not self.path.exists():
+            raise ArchiveError(f"{self.path}: no archive here; translate something into it first.")
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+            self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                      isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate(readonly)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{self.path}: not a ruen archive ({exc}).") from None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _migrate(self, readonly: bool) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{self.path}: archive schema version {version} is newer than this ruen "
+                f"understands ({SCHEMA_VERSION}); upgrade ruen."
+            )
+        if version == 0:
+            tables = self.db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]
+            if tables:
+                raise ArchiveError(f"{self.path}: an SQLite file, but not a ruen archive.")
+        if version == SCHEMA_VERSION:
+            return
+        if readonly:
+            raise ArchiveError(f"{self.path}: archive needs upgrading; open it writable once.")
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():  # each migration whole or not at all
+                MIGRATIONS[number](self.db)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def transaction(self) -> _Transaction:
+        """`with archive.transaction():` runs the block as one write transaction."""
+        return _Transaction(self.db)
+
+    # ------------------------------------------------------------ writing
+
+    def system_id(self, system: System) -> int:
+        row = (system.model, system.revision, system.backend, system.settings_json)
+        self.db.execute(
+            "INSERT OR IGNORE INTO systems (model, revision, backend, settings) VALUES (?,?,?,?)",
+            row,
+        )
+        return self.db.execute(
+            "SELECT id FROM systems WHERE model=? AND revision=? AND backend=? AND settings=?",
+            row,
+        ).fetchone()[0]
+
+    def save_document(self, document: Document, pairs: Iterable[SentencePair],
+                      system: System, kind: Kind = "mt") -> int:
+        """Store a document, its sentences and their translations, all or nothing.
+
+        A document already stored (same text) is reused; its sentences are not duplicated, and a
+        translation identical to one already stored by the same system is not added again.
+        """
+        pairs = list(pairs)
+        with self.transaction():
+            doc_id = self._upsert_document(document)
+            segment_ids = self._upsert_segments(doc_id, pairs)
+            system_id = self.system_id(system)
+            for pair in pairs:
+                self._add_translation(segment_ids[pair.index], system_id, kind, pair)
+        return doc_id
+
+    def _upsert_document(self, document: Document) -> int:
+        found = self.db.execute(
+            "SELECT id FROM documents WHERE sha256 = ?", (document.sha256,)
+        ).fetchone()
+        if found:
+            return found[0]
+        cursor = self.db.execute(
+            "INSERT INTO documents (path, title, sha256, text, metadata, created)"
+            " VALUES (?,?,?,?,?,?)",
+            (document.path, document.title, document.sha256, document.text,
+             json.dumps(document.metadata, ensure_ascii=False), _now()),
+        )
+        return int(cursor.lastrowid)
+
+    def _upsert_segments(self, doc_id: int, pairs: list[SentencePair]) -> dict[int, int]:
+        self.db.executemany(
+            'INSERT OR IGNORE INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm)'
+            " VALUES (?,?,?,?,?,?,?)",
+            [(doc_id, p.index, p.paragraph, p.start, p.end, p.ru, normalize_source(p.ru))
+             for p in pairs],
+        )
+        rows = self.db.execute("SELECT idx, id FROM segments WHERE doc_id = ?", (doc_id,))
+        return {row[0]: row[1] for row in rows}
+
+    def _add_translation(self, segment_id: int, system_id: int | None, kind: Kind,
+                         pair: SentencePair) -> int | None:
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO translations (segment_id, system_id, kind, en, origin, created)"
+            " VALUES (?,?,?,?,?,?)",
+            (segment_id, system_id, kind, pair.en, pair.origin, _now()),
+        )
+        if not cursor.rowcount:
+            return None
+        translation_id = int(cursor.lastrowid)
+        self.db.executemany(
+            'INSERT INTO term_hits (translation_id, ru, en, status, start, "end")'
+            " VALUES (?,?,?,?,?,?)",
+            [(translation_id, t.ru, t.en, t.status, t.start, t.end) for t in pair.terms],
+        )
+        self.db.executemany(
+            'INSERT INTO qa_flags (translation_id, "check", severity, message) VALUES (?,?,?,?)',
+            [(translation_id, f.check, f.severity, f.message) for f in pair.flags],
+        )
+        return translation_id
+
+    # ------------------------------------------------------------ reading
+
+    def documents(self) -> list[DocumentInfo]:
+        rows = self.db.execute(
+            "SELECT d.id, d.path, d.title, d.sha256, d.created,"
+            " (SELECT count(*) FROM segments s WHERE s.doc_id = d.id) AS n"
+            " FROM documents d ORDER BY d.id"
+        )
+        return [DocumentInfo(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    def document(self, doc_id: int) -> Document:
+        row = self.db.execute(
+            "SELECT id, path, title, text, metadata FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            raise ArchiveError(f"{self.path}: no document {doc_id}; `ruen list` shows them.")
+        return Document(path=row["path"], title=row["title"], text=row["text"],
+                        metadata=json.loads(row["metadata"]), id=row["id"])
+
+    def find_document(self, sha256: str) -> int | None:
+        row = self.db.execute("SELECT id FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def pairs(self, doc_id: int | None = None, system: System | None = None
+              ) -> Iterator[SentencePair]:
+        """Every stored sentence with its current translation, in document order.
+
+        The current translation is the newest post-edit, else the newest machine translation
+        (of `system`, when given). Sentences with no translation are skipped.
+        """
+        where, params = [], []
+        if doc_id is not None:
+            where.append("s.doc_id = ?")
+            params.append(doc_id)
+        mt_filter = ""
+        if system is not None:
+            mt_filter = " AND (t.kind = 'post-edit' OR t.system_id = ?)"
+            params.insert(0, self.system_id(system))
+        sql = f"""
+            SELECT s.doc_id, s.idx, s.paragraph, s.start, s."end", s.ru, t.id AS tid, t.en,
+                   CASE t.kind WHEN 'post-edit' THEN 'post-edit' ELSE t.origin END AS origin
+            FROM segments s
+            JOIN translations t ON t.id = (
+                SELECT t.id FROM translations t
+                WHERE t.segment_id = s.id AND t.kind != 'reference'{mt_filter}
+                ORDER BY t.kind = 'post-edit' DESC, t.id DESC LIMIT 1)
+            {"WHERE " + " AND ".join(where) if where else ""}
+            ORDER BY s.doc_id, s.idx
+        """
+        for row in self.db.execute(sql, params).fetchall():
+            yield SentencePair(
+                doc=row["doc_id"], index=row["idx"], paragraph=row["paragraph"],
+                ru=row["ru"], en=row["en"], origin=row["origin"], start=row["start"],
+                end=row["end"], terms=self._terms(row["tid"]), flags=self._flags(row["tid"]),
+            )
+
+    def _terms(self, translation_id: int) -> tuple[TermStatus, ...]:
+        rows = self.db.execute(
+            'SELECT ru, en, status, start, "end" FROM term_hits WHERE translation_id = ?'
+            " ORDER BY start", (translation_id,))
+        return tuple(TermStatus(r[0], r[1], r[2], r[3], r[4]) for r in rows)
+
+    def _flags(self, translation_id: int) -> tuple[Flag, ...]:
+        rows = self.db.execute(
+            'SELECT "check", severity, message FROM qa_flags WHERE translation_id = ?',
+            (translation_id,))
+        return tuple(Flag(r[0], r[1], r[2]) for r in rows)
+
+    def translation_memory(self, sources: Iterable[str], system: System) -> dict[str, str]:
+        """Stored translations of identical sources (normalised), post-edits first, then the
+        newest output of `system`. Returns {normalised source: English}."""
+        keys = sorted({normalize_source(s) for s in sources})
+        found: dict[str, str] = {}
+        system_id = self.system_id(system)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"""SELECT s.ru_norm, t.en FROM segments s JOIN translations t
+                    ON t.segment_id = s.id
+                    WHERE s.ru_norm IN ({marks})
+                      AND (t.kind = 'post-edit' OR (t.kind = 'mt' AND t.system_id = ?))
+                    ORDER BY t.kind = 'post-edit', t.id""",
+                [*chunk, system_id],
+            )
+            for key, en in rows:
+                found[key] = en  # later rows win: post-edits come last, newest last
+        return found
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (KeyboardInterrupt included)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,57 @@
+"""Shared fixtures: a tiny random-weight Marian model built once per test session.
+
+The model is trained on text written here (never downloaded), saved with `save_pretrained` and
+loaded back through `resolve_model`, exactly as users load theirs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from translate.testing import build_marian
+
+RU = """Силы режима отступают под давлением повстанцев.
+Город Хама полностью освобожден после ожесточенных боев.
+Мы продолжаем двигаться на юг, к Дамаску.
+Представитель командования подтвердил освобождение города.
+В четверг начались новые столкновения в провинции Хомс.
+Гражданское сопротивление укрепляет революцию.
+Министр обороны заявил о тактическом отступлении.
+Подкрепления направлены для обеспечения безопасности района.
+Революционные силы находятся в десяти километрах от города.
+Коалиция взяла полный контроль над несколькими деревнями.""".splitlines()
+
+EN = """Regime forces are retreating under rebel pressure.
+The city of Hama has been completely liberated after fierce fighting.
+We continue to move south, towards Damascus.
+A command spokesman confirmed the liberation of the city.
+New clashes began in Homs province on Thursday.
+Civil resistance strengthens the revolution.
+The defence minister announced a tactical retreat.
+Reinforcements have been sent to secure the area.
+The revolutionary forces are ten kilometres from the city.
+The coalition took full control of several villages.""".splitlines()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directory of a random-weight Marian model with sentencepiece vocabularies (beam 2)."""
+    out = tmp_path_factory.mktemp("models") / "tiny-marian"
+    return build_marian(out, RU * 20, EN * 20, num_beams=2)
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh archive path; also the default (RUEN_DB) so no test touches the user's archive."""
+    path = tmp_path / "archive.db"
+    monkeypatch.setenv("RUEN_DB", str(path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return path
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()

@@ -1,0 +1,137 @@
+"""The translation flow: segment, reuse the archive, decode in batches, check, store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from corpus.store import Archive
+from corpus.text import normalize_source
+from corpus.types import Document, Flag, Hypothesis, SentencePair, System, TermStatus
+from translate.batching import plan_batches, split_long
+from translate.engine.base import DecodeSettings, Engine
+from translate.segment import segment
+
+SEGMENTER = "razdel+news-1"
+
+Check = Callable[[str, str], Iterable[Flag]]
+"""A reference-free QA check: (Russian, English) -> flags. Handed in by the CLI (eval.qa)."""
+
+
+class TermPolicy(Protocol):
+    """What the pipeline needs of a glossary (implemented by `translate.glossary`)."""
+
+    version: str
+
+    def enforce(self, sources: Sequence[str], hypotheses: Sequence[Hypothesis], engine: Engine,
+                settings: DecodeSettings) -> list[tuple[str, tuple[TermStatus, ...]]]:
+        """Final English and term statuses per sentence; may re-decode sentences that miss terms."""
+        ...
+
+    def check(self, source: str, english: str) -> tuple[TermStatus, ...]:
+        """Term statuses of an existing translation (no decoding)."""
+        ...
+
+
+@dataclass
+class DocumentResult:
+    document: Document
+    doc_id: int | None
+    pairs: list[SentencePair]
+    reused: int = 0  # sentences taken from translation memory
+
+
+@dataclass
+class Pipeline:
+    engine: Engine
+    settings: DecodeSettings = field(default_factory=DecodeSettings)
+    archive: Archive | None = None
+    glossary: TermPolicy | None = None
+    checks: Sequence[Check] = ()
+    use_memory: bool = True
+    on_progress: Callable[[int], None] | None = None  # called with sentences just finished
+
+    @property
+    def system(self) -> System:
+        return self.engine.system(
+            self.settings, segmenter=SEGMENTER,
+            glossary=self.glossary.version if self.glossary else "none",
+        )
+
+    def translate_document(self, document: Document) -> DocumentResult:
+        segments = segment(document.text)
+        sources = [s.ru for s in segments]
+        system = self.system
+        memory: dict[str, str] = {}
+        if self.archive is not None and self.use_memory:
+            memory = self.archive.translation_memory(sources, system)
+        todo = [i for i, ru in enumerate(sources) if normalize_source(ru) not in memory]
+        english: dict[int, tuple[str, tuple[TermStatus, ...], str]] = {}
+        for i, ru in enumerate(sources):
+            if (key := normalize_source(ru)) in memory:
+                en = memory[key]
+                terms = self.glossary.check(ru, en) if self.glossary else ()
+                english[i] = (en, terms, "tm")
+        if len(english) and self.on_progress:
+            self.on_progress(len(english))
+        for i, (en, terms) in zip(todo, self.translate([sources[i] for i in todo]), strict=True):
+            english[i] = (en, terms, "mt")
+
+        pairs = [
+            SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
+                         origin=origin, terms=terms, flags=self._flags(s.ru, en, terms),
+                         start=s.start, end=s.end)
+            for s, (en, terms, origin) in ((s, english[s.index]) for s in segments)
+        ]
+        doc_id = None
+        if self.archive is not None:
+            doc_id = self.archive.save_document(document, pairs, system)
+            pairs = [replace(p, doc=doc_id) for p in pairs]
+        return DocumentResult(replace(document, id=doc_id), doc_id, pairs,
+                              reused=len(sources) - len(todo))
+
+    def translate(self, sources: Sequence[str]) -> list[tuple[str, tuple[TermStatus, ...]]]:
+        """Translate sentences (any order, any length) and enforce the glossary."""
+        pieces, owner = self._pieces(sources)
+        hypotheses = self._decode(pieces)
+        joined: list[list[Hypothesis]] = [[] for _ in sources]
+        for piece_owner, hypothesis in zip(owner, hypotheses, strict=True):
+            joined[piece_owner].append(hypothesis)
+        merged = [Hypothesis(" ".join(h.text for h in hs), min(h.score for h in hs))
+                  for hs in joined]
+        if self.glossary is None:
+            return [(h.text, ()) for h in merged]
+        return self.glossary.enforce(sources, merged, self.engine, self.settings)
+
+    def _pieces(self, sources: Sequence[str]) -> tuple[list[str], list[int]]:
+        """Sentences longer than the model accepts are cut at clause boundaries."""
+        limit = self.engine.max_input_tokens
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, (source, length) in enumerate(zip(sources, self.engine.count_tokens(sources),
+                                                 strict=True)):
+            parts = [source] if length <= limit else split_long(
+                source, lambda text: self.engine.count_tokens([text])[0], limit)
+            pieces += parts
+            owner += [i] * len(parts)
+        return pieces, owner
+
+    def _decode(self, sentences: Sequence[str]) -> list[Hypothesis]:
+        lengths = self.engine.count_tokens(sentences)
+        results: list[Hypothesis | None] = [None] * len(sentences)
+        for batch in plan_batches(lengths, self.settings.max_batch_tokens,
+                                  self.settings.max_batch_sentences):
+            hypotheses = self.engine.translate_batch([sentences[i] for i in batch], self.settings)
+            for i, hypothesis in zip(batch, hypotheses, strict=True):
+                results[i] = hypothesis
+            if self.on_progress:
+                self.on_progress(len(batch))
+        return [h for h in results if h is not None]
+
+    def _flags(self, ru: str, en: str, terms: tuple[TermStatus, ...]) -> tuple[Flag, ...]:
+        flags = [Flag("glossary-missing", "warning", f"«{t.ru}» should be “{t.en}”")
+                 for t in terms if t.status == "missing"]
+        for check in self.checks:
+            flags += check(ru, en)
+        return tuple(flags)
