@@ -201,7 +201,8 @@ class Archive:
     def system_id(self, system: System) -> int:
         row = (system.model, system.revision, system.backend, system.settings_json)
         self.db.execute(
-            "INSERT OR IGNORE INTO systems (model, revision, backend, settings) VALUES (?,?,?,?)",
+            "INSERT INTO systems (model, revision, backend, settings) VALUES (?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
             row,
         )
         return self.db.execute(
@@ -241,8 +242,8 @@ class Archive:
 
     def _upsert_segments(self, doc_id: int, pairs: list[SentencePair]) -> dict[int, int]:
         self.db.executemany(
-            'INSERT OR IGNORE INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm)'
-            " VALUES (?,?,?,?,?,?,?)",
+            'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm)'
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             [(doc_id, p.index, p.paragraph, p.start, p.end, p.ru, normalize_source(p.ru))
              for p in pairs],
         )
@@ -252,8 +253,8 @@ class Archive:
     def _add_translation(self, segment_id: int, system_id: int | None, kind: Kind,
                          pair: SentencePair) -> int | None:
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO translations (segment_id, system_id, kind, en, origin, created)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",  # not OR IGNORE: NOT NULL must fail
             (segment_id, system_id, kind, pair.en, pair.origin, _now()),
         )
         if not cursor.rowcount:

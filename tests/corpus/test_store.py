@@ -1,0 +1,85 @@
+"""The archive: what is really in the database after storing documents and translations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from corpus.store import SCHEMA_VERSION, Archive
+from corpus.types import Document, Flag, SentencePair, System, TermStatus
+
+DOC = Document(path="a.txt", title="a", text="Хама освобождена. Хомс ждет.")
+PAIRS = [
+    SentencePair(doc=None, index=0, paragraph=0, ru="Хама освобождена.", en="Hama is free.",
+                 start=0, end=17,
+                 terms=(TermStatus("Хама", "Hama", "ok", 0, 4),),
+                 flags=(Flag("length-ratio", "info", "short"),)),
+    SentencePair(doc=None, index=1, paragraph=0, ru="Хомс ждет.", en="Homs waits.",
+                 start=18, end=28),
+]
+BEAM4 = System("opus-mt-ru-en", "abc", "transformers", {"beam": 4})
+BEAM1 = System("opus-mt-ru-en", "abc", "transformers", {"beam": 1})
+
+
+def _count(path: Path, table: str) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_new_archive_is_wal_with_foreign_keys_and_schema_version(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        assert archive.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert archive.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_same_document_twice_is_stored_once(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with Archive(path) as archive:
+        first = archive.save_document(DOC, PAIRS, BEAM4)
+        second = archive.save_document(DOC, PAIRS, BEAM4)
+    assert first == second
+    assert (_count(path, "documents"), _count(path, "segments"),
+            _count(path, "translations")) == (1, 2, 2)
+
+
+def test_new_settings_add_a_translation_beside_the_old_one(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    other = [SentencePair(**{**p.__dict__, "en": p.en.upper()}) for p in PAIRS]
+    with Archive(path) as archive:
+        doc = archive.save_document(DOC, PAIRS, BEAM4)
+        archive.save_document(DOC, other, BEAM1)
+        assert [p.en for p in archive.pairs(doc, system=BEAM4)] == ["Hama is free.", "Homs waits."]
+        assert [p.en for p in archive.pairs(doc)] == ["HAMA IS FREE.", "HOMS WAITS."]
+    assert _count(path, "translations") == 4 and _count(path, "systems") == 2
+
+
+def test_terms_flags_and_offsets_come_back_as_stored(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        doc = archive.save_document(DOC, PAIRS, BEAM4)
+        stored = list(archive.pairs(doc))
+    assert stored[0].terms == PAIRS[0].terms and stored[0].flags == PAIRS[0].flags
+    assert [(p.start, p.end) for p in stored] == [(0, 17), (18, 28)]
+    assert DOC.text[stored[1].start:stored[1].end] == stored[1].ru
+
+
+def test_a_failing_document_leaves_nothing_half_written(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    broken = [*PAIRS, SentencePair(doc=None, index=0, paragraph=0, ru="x", en=None)]  # type: ignore[arg-type]
+    with Archive(path) as archive, pytest.raises(sqlite3.IntegrityError):
+        archive.save_document(DOC, broken, BEAM4)
+    assert (_count(path, "documents"), _count(path, "segments")) == (0, 0)
+
+
+def test_translation_memory_prefers_post_edits_and_ignores_other_systems(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        archive.save_document(DOC, PAIRS, BEAM4)
+        assert archive.translation_memory(["ХАМА  освобождена."], BEAM4) == {
+            "хама освобождена.": "Hama is free."}
+        assert archive.translation_memory(["Хама освобождена."], BEAM1) == {}
+        edited = [SentencePair(**{**PAIRS[0].__dict__, "en": "Hama has been freed."})]
+        archive.save_document(DOC, edited, BEAM4, kind="post-edit")
+        assert archive.translation_memory(["Хама освобождена."], BEAM4) == {
+            "хама освобождена.": "Hama has been freed."}
