@@ -40,3 +40,54 @@ def test_missing_model_offline_is_one_sentence_exit_2(db: Path, tmp_path: Path, 
     assert result.exit_code == 2
     assert "ruen model download nobody/no-such-model" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_text_output_keeps_paragraphs_and_rerun_adds_nothing(
+        tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
+    source = tmp_path / "article.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    args = ["translate", str(source), "--model", str(tiny_model)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    paragraphs = first.stdout.rstrip("\n").split("\n\n")
+    assert len(paragraphs) == 2 and all(p.strip() for p in paragraphs)
+
+    second = runner.invoke(app, [*args, "--format", "jsonl"])
+    assert second.exit_code == 0, second.output
+    rows = _jsonl(second.stdout)
+    assert {r["origin"] for r in rows} == {"tm"}  # nothing re-translated
+    assert " ".join(r["en"] for r in rows[:2]) == paragraphs[0]
+
+    listed = runner.invoke(app, ["list", "--json"])
+    assert [d["segments"] for d in json.loads(listed.stdout)] == [3]
+    exported = runner.invoke(app, ["export", "--format", "jsonl"])
+    assert len(_jsonl(exported.stdout)) == 3
+
+
+def test_tsv_output_to_a_file_and_no_archive(tiny_model: Path, db: Path, tmp_path: Path,
+                                             runner) -> None:
+    source = tmp_path / "article.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "pairs.tsv"
+    result = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model),
+                                 "--format", "tsv", "-o", str(out), "--no-archive"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r[0] for r in rows] == ["Город Хама освобожден.", "Силы режима отступают.",
+                                    "Мы продолжаем двигаться на юг."]
+    assert all(len(r) == 2 and r[1] for r in rows)
+    assert not db.exists()
+
+
+def test_show_prints_russian_and_english_side_by_side(tiny_model: Path, db: Path,
+                                                      tmp_path: Path, runner) -> None:
+    source = tmp_path / "article.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    translated = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model),
+                                     "--format", "jsonl"])
+    english = _jsonl(translated.stdout)[2]["en"]
+    shown = runner.invoke(app, ["show", "1", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)[2]["en"] == english
+    missing = runner.invoke(app, ["show", "7"])
+    assert missing.exit_code == 2 and "no document 7" in missing.stderr

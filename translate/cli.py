@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -102,8 +103,9 @@ def translate(
                 bar.update(task, description=Path(document.path).name[:30])
                 result = pipeline.translate_document(document)
                 stored += 1
+                # Without an archive there are no document ids: number the inputs instead.
                 pairs = result.pairs if result.doc_id else [
-                    p.__class__(**{**p.__dict__, "doc": number}) for p in result.pairs]
+                    replace(p, doc=number) for p in result.pairs]
                 if fmt == "text" and number > 1:
                     out.write("\n")
                 write_pairs(pairs, fmt, out, paragraph_separator(document.text))
