@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -13,14 +13,14 @@ import typer
 
 from corpus import cli as corpus_cli
 from corpus.console import App, err, print_json, progress
-from corpus.errors import InputError
 from corpus.formats import PAIR_FORMATS, paragraph_separator, write_pairs
-from corpus.ingest import DEFAULT_PATTERNS, STDIN, find_sources, read_document
+from corpus.ingest import DEFAULT_PATTERNS, find_sources
 from corpus.store import Archive, default_archive_path
 from translate import __version__
 from translate.engine import BACKENDS, DecodeSettings, load_engine
+from translate.job import JobReport, run_job
 from translate.model import default_model, download_model, model_summary, resolve_model
-from translate.pipeline import Pipeline
+from translate.pipeline import DocumentResult, Pipeline
 
 app = App(help="Russian→English machine translation into an aligned, searchable archive.")
 app.add_typer(corpus_cli.app)
@@ -82,61 +82,39 @@ def translate(
         raise typer.BadParameter(f"choose one of {', '.join(PAIR_FORMATS)}", param_hint="--format")
     sources = list(find_sources(inputs, pattern or DEFAULT_PATTERNS))
     ref = resolve_model(model, revision)
-    with err.status(f"Loading {ref.name}…") if sys.stderr.isatty() else _nothing():
+    with err.status(f"Loading {ref.name}…") if sys.stderr.isatty() else nullcontext():
         engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads)
     archive = None if no_archive else Archive(db or default_archive_path())
     settings = DecodeSettings(beam=beam, max_batch_tokens=batch_tokens)
     pipeline = Pipeline(engine, settings, archive=archive, use_memory=not no_memory)
     out = output.open("w", encoding="utf-8") if output else sys.stdout
-    failed: list[str] = []
-    stored = 0
+
+    def write(number: int, result: DocumentResult) -> None:
+        if fmt == "text" and number > 1:
+            out.write("\n")
+        write_pairs(result.pairs, fmt, out, paragraph_separator(result.document.text))
+        out.flush()
+
+    report = JobReport()
     try:
         with progress() as bar:
             task = bar.add_task("Translating", total=None)
             pipeline.on_progress = lambda n: bar.advance(task, n)
-            for number, source in enumerate(sources, start=1):
-                try:
-                    document = _read(source)
-                except InputError as exc:
-                    failed.append(str(exc))
-                    continue
-                bar.update(task, description=Path(document.path).name[:30])
-                result = pipeline.translate_document(document)
-                stored += 1
-                # Without an archive there are no document ids: number the inputs instead.
-                pairs = result.pairs if result.doc_id else [
-                    replace(p, doc=number) for p in result.pairs]
-                if fmt == "text" and number > 1:
-                    out.write("\n")
-                write_pairs(pairs, fmt, out, paragraph_separator(document.text))
-                out.flush()
+            run_job(pipeline, sources, on_result=write, report=report,
+                    on_total=lambda n: bar.update(task, total=n))
     except KeyboardInterrupt:
         where = f" in {archive.path}" if archive else ""
-        err.print(f"Interrupted: {stored} document(s) finished and stored{where}.")
+        err.print(f"Interrupted: {report.documents} document(s) finished and stored{where}.")
         raise typer.Exit(130) from None
     finally:
         if output:
             out.close()
         if archive:
             archive.close()
-    if failed:
-        for message in failed:
-            err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    for message in report.failed:
+        err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    if report.failed:
         raise typer.Exit(2)
-
-
-def _read(source: str):
-    if source == STDIN:
-        return read_document("<stdin>", sys.stdin.buffer.read())
-    return read_document(source)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @model_app.command("download")
