@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from corpus.errors import InputError
 from corpus.ingest import STDIN, read_document
-from corpus.types import Document
+from corpus.types import Document, Segment
 from translate.pipeline import DocumentResult, Pipeline
 from translate.segment import segment
 
@@ -40,15 +40,17 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
     A file that cannot be read is recorded in `report.failed` and the others go on.
     """
     report = report or JobReport()
-    documents: list[tuple[int, Document]] = []
+    documents: list[tuple[int, Document, list[Segment]]] = []
     for number, source in enumerate(sources, start=1):
         try:
-            documents.append((number, read_source(source)))
+            document = read_source(source)
         except InputError as exc:
             report.failed.append(str(exc))
-    on_total(sum(len(segment(d.text)) for _, d in documents))
-    for number, document in documents:
-        result = pipeline.translate_document(document)
+            continue
+        documents.append((number, document, segment(document.text)))
+    on_total(sum(len(segments) for _, _, segments in documents))
+    for number, document, segments in documents:
+        result = pipeline.translate_document(document, segments)
         if result.doc_id is None:  # no archive, so no ids: number the inputs instead
             result.pairs = [replace(p, doc=number) for p in result.pairs]
         report.documents += 1

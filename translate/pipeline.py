@@ -8,7 +8,7 @@ from typing import Protocol
 
 from corpus.store import Archive
 from corpus.text import normalize_source
-from corpus.types import Document, Flag, Hypothesis, SentencePair, System, TermStatus
+from corpus.types import Document, Flag, Hypothesis, Segment, SentencePair, System, TermStatus
 from translate.batching import plan_batches, split_long
 from translate.engine.base import DecodeSettings, Engine
 from translate.segment import segment
@@ -59,8 +59,10 @@ class Pipeline:
             glossary=self.glossary.version if self.glossary else "none",
         )
 
-    def translate_document(self, document: Document) -> DocumentResult:
-        segments = segment(document.text)
+    def translate_document(self, document: Document,
+                           segments: Sequence[Segment] | None = None) -> DocumentResult:
+        """Translate and store one document (`segments`: its sentences, if already split)."""
+        segments = segment(document.text) if segments is None else segments
         sources = [s.ru for s in segments]
         system = self.system
         memory: dict[str, str] = {}
