@@ -17,6 +17,7 @@ from pathlib import Path
 import platformdirs
 
 from corpus.errors import ArchiveError
+from corpus.lemma import lemma_text
 from corpus.text import normalize_source
 from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus
 
@@ -121,8 +122,47 @@ def _migration_1(db: sqlite3.Connection) -> None:
     )
 
 
+def _fts_triggers(table: str, fts: str, columns: tuple[str, ...]) -> str:
+    """Triggers keeping an external-content FTS5 table in step with its content table."""
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    delete = f"INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES ('delete', old.id, {old});"
+    insert = f"INSERT INTO {fts} (rowid, {cols}) VALUES (new.id, {new});"
+    return f"""
+        CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN {insert} END;
+        CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN {delete} END;
+        CREATE TRIGGER {fts}_update AFTER UPDATE OF {cols} ON {table} BEGIN {delete} {insert} END;
+    """
+
+
+def _migration_2(db: sqlite3.Connection) -> None:
+    """Full-text search: Russian by surface form (`ru_norm`) and by lemma (`ru_lemmas`, one
+    key per token, see corpus.lemma), English stemmed (porter) and exact."""
+    db.execute("ALTER TABLE segments ADD COLUMN ru_lemmas TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, ru FROM segments").fetchall()
+    if rows:
+        db.executemany("UPDATE segments SET ru_lemmas = ? WHERE id = ?",
+                       [(lemma_text(ru), id_) for id_, ru in rows])
+    # remove_diacritics 0: the default would fold й into и; ё is folded by us (corpus.lemma.fold).
+    run_script(db, f"""
+        CREATE VIRTUAL TABLE segments_fts USING fts5(ru_norm, ru_lemmas, content='segments',
+            content_rowid='id', tokenize='unicode61 remove_diacritics 0');
+        CREATE VIRTUAL TABLE translations_fts USING fts5(en, content='translations',
+            content_rowid='id', tokenize='porter unicode61');
+        CREATE VIRTUAL TABLE translations_fts_exact USING fts5(en, content='translations',
+            content_rowid='id', tokenize='unicode61');
+        {_fts_triggers("segments", "segments_fts", ("ru_norm", "ru_lemmas"))}
+        {_fts_triggers("translations", "translations_fts", ("en",))}
+        {_fts_triggers("translations", "translations_fts_exact", ("en",))}
+        INSERT INTO segments_fts (segments_fts) VALUES ('rebuild');
+        INSERT INTO translations_fts (translations_fts) VALUES ('rebuild');
+        INSERT INTO translations_fts_exact (translations_fts_exact) VALUES ('rebuild');
+        """)
+
+
 # Migration N brings an archive from user_version N-1 to N. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -242,10 +282,10 @@ class Archive:
 
     def _upsert_segments(self, doc_id: int, pairs: list[SentencePair]) -> dict[int, int]:
         self.db.executemany(
-            'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm)'
-            " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [(doc_id, p.index, p.paragraph, p.start, p.end, p.ru, normalize_source(p.ru))
-             for p in pairs],
+            'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm, ru_lemmas)'
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [(doc_id, p.index, p.paragraph, p.start, p.end, p.ru, normalize_source(p.ru),
+              lemma_text(p.ru)) for p in pairs],
         )
         rows = self.db.execute("SELECT idx, id FROM segments WHERE doc_id = ?", (doc_id,))
         return {row[0]: row[1] for row in rows}
