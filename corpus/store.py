@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,6 +174,26 @@ class DocumentInfo:
     sha256: str
     created: str
     segments: int
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One stored translation of a sentence, oldest first; `current` marks the one shown."""
+
+    index: int
+    ru: str
+    en: str
+    kind: str
+    system: str  # signature of the system, "" for post-edits and imports
+    created: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    doc_id: int
+    new_document: bool
+    added: int  # translations stored (identical ones already there are skipped)
 
 
 class Archive:
@@ -399,6 +419,117 @@ class Archive:
             for key, en in rows:
                 found[key] = en  # later rows win: post-edits come last, newest last
         return found
+
+    # ------------------------------------------------------------ post-editing and import
+
+    def segment_id(self, doc_id: int, index: int) -> int:
+        row = self.db.execute("SELECT id FROM segments WHERE doc_id = ? AND idx = ?",
+                              (doc_id, index)).fetchone()
+        if row is None:
+            self.document(doc_id)  # names a missing document first
+            raise ArchiveError(f"{self.path}: document {doc_id} has no sentence {index}; "
+                               f"`ruen show {doc_id}` lists them.")
+        return row[0]
+
+    def post_edit(self, doc_id: int, index: int, en: str) -> bool:
+        """Store a human correction of sentence `index` of `doc_id`; it becomes the current
+        translation. False (nothing stored) when it equals the current translation."""
+        if not en.strip():
+            raise ArchiveError("the new translation is empty; nothing stored.")
+        with self.transaction():
+            segment = self.segment_id(doc_id, index)
+            current = self.db.execute(
+                "SELECT en FROM translations WHERE segment_id = ? AND kind != 'reference'"
+                " ORDER BY kind = 'post-edit' DESC, id DESC LIMIT 1", (segment,)).fetchone()
+            if current is not None and current[0] == en:
+                return False
+            self.db.execute(
+                "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
+                " VALUES (?, NULL, 'post-edit', ?, 'post-edit', ?)", (segment, en, _now()))
+        return True
+
+    def history(self, doc_id: int) -> list[HistoryEntry]:
+        """Every translation of every sentence of a document, sentence by sentence, oldest
+        first."""
+        self.document(doc_id)
+        rows = self.db.execute(
+            """SELECT s.id AS sid, s.idx, s.ru, t.id AS tid, t.en, t.kind, t.created,
+                      y.model, y.revision, y.backend, y.settings
+               FROM segments s JOIN translations t ON t.segment_id = s.id
+               LEFT JOIN systems y ON y.id = t.system_id
+               WHERE s.doc_id = ? ORDER BY s.idx, t.id""", (doc_id,)).fetchall()
+        newest: dict[tuple[int, str], int] = {}  # rows are oldest first: the last one wins
+        for r in rows:
+            newest[r["sid"], r["kind"]] = r["tid"]
+        # the rule of `pairs`: the newest post-edit, else the newest machine translation
+        current = {sid: newest.get((sid, "post-edit"), newest.get((sid, "mt")))
+                   for sid, _ in newest}
+        entries = []
+        for r in rows:
+            system = "" if r["model"] is None else System(
+                r["model"], r["revision"], r["backend"], json.loads(r["settings"])).signature
+            entries.append(HistoryEntry(
+                index=r["idx"], ru=r["ru"], en=r["en"], kind=r["kind"], system=system,
+                created=r["created"], current=current[r["sid"]] == r["tid"]))
+        return entries
+
+    def import_document(self, title: str, path: str, pairs: Sequence[SentencePair],
+                        kind: Kind) -> ImportOutcome:
+        """Store human translations (`reference` or `post-edit`) of a document's sentences.
+
+        When the archive already has a document with these sentences at these positions, the
+        translations are added to it; otherwise a document is made of the sentences
+        (paragraphs separated by blank lines). All or nothing.
+        """
+        pairs = sorted(pairs, key=lambda p: p.index)
+        if not pairs:
+            raise ArchiveError(f"{path}: nothing to import.")
+        with self.transaction():
+            doc_id = self._document_with(pairs)
+            new_document = doc_id is None
+            if doc_id is None:
+                text, placed = _text_of(pairs)
+                doc_id = self._upsert_document(
+                    Document(path=path, title=title, text=text, metadata={"imported": path}))
+                segment_ids = self._upsert_segments(doc_id, placed)
+            else:
+                segment_ids = {p.index: self.segment_id(doc_id, p.index) for p in pairs}
+            added = 0
+            for p in pairs:
+                cursor = self.db.execute(
+                    "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
+                    " SELECT ?, NULL, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM translations"
+                    " WHERE segment_id = ? AND kind = ? AND en = ?)",
+                    (segment_ids[p.index], kind, p.en, kind, _now(),
+                     segment_ids[p.index], kind, p.en))
+                added += cursor.rowcount
+        return ImportOutcome(doc_id, new_document, added)
+
+    def _document_with(self, pairs: Sequence[SentencePair]) -> int | None:
+        """A stored document having every one of these sentences at its index."""
+        wanted = {p.index: p.ru for p in pairs}
+        candidates = self.db.execute(
+            "SELECT DISTINCT doc_id FROM segments WHERE ru_norm = ? AND idx = ? ORDER BY doc_id",
+            (normalize_source(pairs[0].ru), pairs[0].index)).fetchall()
+        for (doc_id,) in candidates:
+            stored = dict(self.db.execute(
+                "SELECT idx, ru FROM segments WHERE doc_id = ?", (doc_id,)).fetchall())
+            if all(stored.get(i) == ru for i, ru in wanted.items()):
+                return doc_id
+        return None
+
+
+def _text_of(pairs: Sequence[SentencePair]) -> tuple[str, list[SentencePair]]:
+    """A document text made of sentences: a space within a paragraph, a blank line between
+    paragraphs; the pairs come back with their offsets in it."""
+    text, placed, previous = "", [], None
+    for p in pairs:
+        if previous is not None:
+            text += " " if p.paragraph == previous else "\n\n"
+        placed.append(replace(p, start=len(text), end=len(text) + len(p.ru)))
+        text += p.ru
+        previous = p.paragraph
+    return text, placed
 
 
 class _Transaction:
