@@ -1,0 +1,467 @@
+"""Full-text search of the archive, in Russian, English or both, ranked by bm25.
+
+A query is words, "phrases in quotes", AND / OR / NOT (upper case; words side by side mean AND),
+parentheses and a trailing `*` for prefixes. It is parsed here and rendered into FTS5 syntax with
+every word quoted, so no user input reaches SQLite as syntax: a malformed query is a QueryError.
+
+Russian words match by lemma key (corpus.lemma), so any form finds every form; English words
+match by Porter stem. With `exact`, both sides match word forms (case folded, ё = е). A prefix
+(`освобо*`) matches word forms on the Russian side, stems on the English side unless `exact`.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from corpus.errors import QueryError
+from corpus.lemma import TOKEN, fold, lemma_key, tokens
+from corpus.store import Archive
+
+Lang = Literal["ru", "en", "both"]
+LANGS = ("ru", "en", "both")
+OPERATORS = ("AND", "OR", "NOT")
+DEFAULT_LIMIT = 20
+_MARK_ON, _MARK_OFF = "\x02", "\x03"
+Span = tuple[int, int]
+
+
+# ---------------------------------------------------------------- query language
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a phrase (several words that must follow each other); `prefix` marks the last
+    word as a prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Op:
+    op: str  # AND | OR | NOT  (NOT is binary: left NOT right)
+    left: Node
+    right: Node
+
+
+Node = Term | Op
+
+
+def _lex(query: str) -> Iterator[tuple[str, Any]]:
+    """("(", None) | (")", None) | ("op", "AND") | ("term", Term)."""
+    i, n = 0, len(query)
+    while i < n:
+        c = query[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            yield c, None
+            i += 1
+        elif c == '"':
+            end = query.find('"', i + 1)
+            if end < 0:
+                raise QueryError(f"query {query!r}: a quote is not closed; add the closing \".")
+            prefix = query.startswith("*", end + 1)
+            words = tuple(m.group() for m in TOKEN.finditer(query[i + 1:end]))
+            if words:
+                yield "term", Term(words, prefix)
+            i = end + 1 + prefix
+        else:
+            j = i
+            while j < n and not query[j].isspace() and query[j] not in '()"':
+                j += 1
+            bare = query[i:j]
+            i = j
+            if bare in OPERATORS:
+                yield "op", bare
+                continue
+            words = tuple(m.group() for m in TOKEN.finditer(bare))
+            if not words:
+                if "*" in bare:
+                    raise QueryError(f"query {query!r}: `*` marks a prefix and must follow the "
+                                     "start of a word, e.g. `освобо*`.")
+                continue  # punctuation only: nothing to search for
+            yield "term", Term(words, bare.endswith("*"))
+
+
+class _Parser:
+    """or := and (OR and)* ; and := not ([AND] not)* ; not := primary (NOT primary)* ;
+    primary := term | ( or ). The precedence is FTS5's: NOT, then AND, then OR."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.items = list(_lex(query))
+        self.pos = 0
+
+    def error(self, message: str) -> QueryError:
+        return QueryError(f"query {self.query!r}: {message}")
+
+    def peek(self) -> tuple[str, Any] | None:
+        return self.items[self.pos] if self.pos < len(self.items) else None
+
+    def take(self) -> tuple[str, Any]:
+        item = self.items[self.pos]
+        self.pos += 1
+        return item
+
+    def parse(self) -> Node:
+        if not self.items:
+            raise self.error("nothing to search for; give a word or a \"phrase\".")
+        node = self.or_()
+        if self.peek() is not None:
+            kind, _ = self.peek()  # type: ignore[misc]
+            raise self.error("a `)` has no matching `(`." if kind == ")" else
+                             "cannot read the query here; check its operators and brackets.")
+        return node
+
+    def or_(self) -> Node:
+        node = self.and_()
+        while self.peek() == ("op", "OR"):
+            self.take()
+            node = Op("OR", node, self.and_())
+        return node
+
+    def and_(self) -> Node:
+        node = self.not_()
+        while (item := self.peek()) is not None and (item == ("op", "AND")
+                                                     or item[0] in ("term", "(")):
+            if item[0] == "op":
+                self.take()
+            node = Op("AND", node, self.not_())
+        return node
+
+    def not_(self) -> Node:
+        node = self.primary()
+        while self.peek() == ("op", "NOT"):
+            self.take()
+            node = Op("NOT", node, self.primary())
+        return node
+
+    def primary(self) -> Node:
+        item = self.peek()
+        if item is None:
+            raise self.error("the query ends where a word or phrase is needed.")
+        kind, value = self.take()
+        if kind == "term":
+            return value
+        if kind == "(":
+            node = self.or_()
+            if self.peek() != (")", None):
+                raise self.error("a `(` is not closed; add the `)`.")
+            self.take()
+            return node
+        if kind == "op":
+            raise self.error(f"`{value}` needs a word or phrase on both sides, "
+                             "e.g. `Хомс AND Хама`, `Хомс NOT Хама`.")
+        raise self.error("a `)` has no matching `(`.")
+
+
+def parse_query(query: str) -> Node:
+    """The query as a tree of terms and operators; QueryError when it cannot be read."""
+    return _Parser(query).parse()
+
+
+# ---------------------------------------------------------------- rendering to FTS5
+
+
+def _phrase(words: Sequence[str], prefix: bool) -> str:
+    # words are runs of letters and digits (corpus.lemma.TOKEN): nothing in them needs quoting
+    return '"' + " ".join(words) + '"' + (" *" if prefix else "")
+
+
+def _render_ru(node: Node, exact: bool) -> str:
+    if isinstance(node, Op):
+        return f"({_render_ru(node.left, exact)} {node.op} {_render_ru(node.right, exact)})"
+    if exact or node.prefix:  # prefixes are of word forms: a lemma need not share them
+        return "ru_norm : " + _phrase([fold(w) for w in node.words], node.prefix)
+    return "ru_lemmas : " + _phrase([lemma_key(w) for w in node.words], False)
+
+
+def _render_en(node: Node) -> str:
+    if isinstance(node, Op):
+        return f"({_render_en(node.left)} {node.op} {_render_en(node.right)})"
+    return _phrase([w.casefold() for w in node.words], node.prefix)
+
+
+def fts_queries(query: str, *, exact: bool = False) -> tuple[str, str]:
+    """The FTS5 queries (Russian, English) for a user query."""
+    node = parse_query(query)
+    return _render_ru(node, exact), _render_en(node)
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A sentence that matched, with the translation shown beside it and where the matches are.
+
+    `score` is minus the bm25 rank (higher is better; the sum of both sides when both match).
+    """
+
+    doc: int
+    index: int
+    title: str
+    ru: str
+    en: str
+    kind: str  # of the translation shown: mt | post-edit | reference | "" (none)
+    score: float
+    ru_spans: tuple[Span, ...] = ()
+    en_spans: tuple[Span, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"doc": self.doc, "index": self.index, "ru": self.ru, "en": self.en,
+                "score": round(self.score, 4), "title": self.title, "kind": self.kind,
+                "ru_highlights": [list(s) for s in self.ru_spans],
+                "en_highlights": [list(s) for s in self.en_spans]}
+
+
+@dataclass
+class _Match:
+    segment: int
+    rank_ru: float = 0.0
+    rank_en: float = 0.0
+    translation: int | None = None  # the English translation that matched
+
+
+def _marked_tokens(highlighted: str) -> set[int]:
+    """Indexes of the tokens between highlight marks."""
+    marked, inside, index = set(), False, 0
+    for m in re.finditer(f"{_MARK_ON}|{_MARK_OFF}|{TOKEN.pattern}", highlighted):
+        if m.group() == _MARK_ON:
+            inside = True
+        elif m.group() == _MARK_OFF:
+            inside = False
+        else:
+            if inside:
+                marked.add(index)
+            index += 1
+    return marked
+
+
+def _token_spans(text: str, marked: set[int]) -> tuple[Span, ...]:
+    """Spans of the marked tokens of `text`, neighbours merged (a phrase is one span)."""
+    spans: list[Span] = []
+    previous = -2
+    for i, m in enumerate(tokens(text)):
+        if i in marked:
+            if previous == i - 1 and spans:
+                spans[-1] = (spans[-1][0], m.end())
+            else:
+                spans.append(m.span())
+            previous = i
+    return tuple(spans)
+
+
+def _marked_spans(highlighted: str) -> tuple[Span, ...]:
+    """Spans (in the text without marks) of the stretches between highlight marks."""
+    spans, plain, start = [], 0, 0
+    for piece in re.split(f"({_MARK_ON}|{_MARK_OFF})", highlighted):
+        if piece == _MARK_ON:
+            start = plain
+        elif piece == _MARK_OFF:
+            spans.append((start, plain))
+        else:
+            plain += len(piece)
+    return tuple(spans)
+
+
+class Searcher:
+    """Searches one archive. `search()` is the short way to use it."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.db = archive.db
+
+    # ------------------------------------------------------------ filters
+
+    def system_ids(self, text: str) -> list[int]:
+        """Systems whose id is `text` or whose model name contains it."""
+        rows = self.db.execute(
+            "SELECT id, model FROM systems WHERE CAST(id AS TEXT) = ? OR instr(model, ?) > 0",
+            (text, text)).fetchall()
+        if not rows:
+            known = ", ".join(f"{r[0]}: {r[1]}" for r in self.db.execute(
+                "SELECT id, model FROM systems ORDER BY id")) or "none yet"
+            raise QueryError(f"--system {text}: no system matches; the archive has {known}.")
+        return [r[0] for r in rows]
+
+    @staticmethod
+    def since_text(since: str | date | None) -> str | None:
+        if since is None or isinstance(since, date):
+            return since.isoformat() if since else None
+        try:
+            return datetime.fromisoformat(since).isoformat() if "T" in since else \
+                date.fromisoformat(since).isoformat()
+        except ValueError:
+            raise QueryError(f"--since {since}: give a date like 2026-11-01.") from None
+
+    # ------------------------------------------------------------ search
+
+    def search(self, query: str, *, lang: Lang = "both", exact: bool = False,
+               docs: Sequence[int] = (), since: str | date | None = None,
+               system: str | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0
+               ) -> list[Hit]:
+        if lang not in LANGS:
+            raise QueryError(f"--lang {lang}: choose one of {', '.join(LANGS)}.")
+        if limit < 1 or offset < 0:
+            raise QueryError("--limit must be at least 1 and --offset at least 0.")
+        ru_query, en_query = fts_queries(query, exact=exact)
+        systems = self.system_ids(system) if system else []
+        since_iso = self.since_text(since)
+        wanted = offset + limit
+        matches: dict[int, _Match] = {}
+        if lang in ("ru", "both"):
+            for segment, rank in self._ru(ru_query, docs, since_iso, systems, wanted):
+                matches[segment] = _Match(segment, rank_ru=rank)
+        if lang in ("en", "both"):
+            table = "translations_fts_exact" if exact else "translations_fts"
+            for segment, rank, translation in self._en(table, en_query, docs, since_iso,
+                                                       systems, wanted):
+                match = matches.setdefault(segment, _Match(segment))
+                match.rank_en, match.translation = rank, translation
+        ranked = sorted(matches.values(), key=lambda m: (m.rank_ru + m.rank_en, m.segment))
+        return [self._hit(m, ru_query, en_query, exact, systems)
+                for m in ranked[offset:offset + limit]]
+
+    def _filters(self, docs: Sequence[int], since: str | None, systems: Sequence[int],
+                 translation: str | None) -> tuple[str, list[Any]]:
+        sql, params = "", []
+        if docs:
+            sql += f" AND s.doc_id IN ({','.join('?' * len(docs))})"
+            params += list(docs)
+        if since:
+            sql += " AND d.created >= ?"
+            params.append(since)
+        if systems:
+            marks = ",".join("?" * len(systems))
+            if translation:
+                sql += f" AND {translation}.system_id IN ({marks})"
+            else:
+                sql += (" AND EXISTS (SELECT 1 FROM translations t WHERE t.segment_id = s.id"
+                        f" AND t.system_id IN ({marks}))")
+            params += list(systems)
+        return sql, params
+
+    def _run(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:  # the query is ours: a guard, not a path
+            if "fts5" in str(exc) or "MATCH" in str(exc):
+                raise QueryError(f"cannot run this query ({exc}); simplify it.") from None
+            raise
+
+    def _ru(self, fts: str, docs: Sequence[int], since: str | None, systems: Sequence[int],
+            wanted: int) -> list[tuple[int, float]]:
+        where, params = self._filters(docs, since, systems, None)
+        join = " JOIN documents d ON d.id = s.doc_id" if since else ""
+        rows = self._run(
+            f"SELECT s.id, f.rank FROM segments_fts f JOIN segments s ON s.id = f.rowid{join}"
+            f" WHERE segments_fts MATCH ?{where} ORDER BY f.rank LIMIT ?",
+            [fts, *params, wanted])
+        return [(r[0], r[1]) for r in rows]
+
+    def _en(self, table: str, fts: str, docs: Sequence[int], since: str | None,
+            systems: Sequence[int], wanted: int) -> list[tuple[int, float, int]]:
+        """Best-ranked matching translation per sentence (a sentence may have several)."""
+        where, params = self._filters(docs, since, systems, "t")
+        join = " JOIN documents d ON d.id = s.doc_id" if since else ""
+        found: dict[int, tuple[int, float, int]] = {}
+        fetch = wanted * 2
+        while True:
+            rows = self._run(
+                f"SELECT s.id, f.rank, t.id FROM {table} f JOIN translations t ON t.id = f.rowid"
+                f" JOIN segments s ON s.id = t.segment_id{join}"
+                f" WHERE {table} MATCH ?{where} ORDER BY f.rank LIMIT ?",
+                [fts, *params, fetch])
+            found.clear()
+            for segment, rank, translation in rows:
+                found.setdefault(segment, (segment, rank, translation))
+            if len(found) >= wanted or len(rows) < fetch:
+                return list(found.values())[:wanted]
+            fetch *= 4
+
+    # ------------------------------------------------------------ one hit
+
+    def _hit(self, match: _Match, ru_query: str, en_query: str, exact: bool,
+             systems: Sequence[int]) -> Hit:
+        row = self.db.execute(
+            "SELECT s.doc_id, s.idx, s.ru, d.title FROM segments s"
+            " JOIN documents d ON d.id = s.doc_id WHERE s.id = ?", (match.segment,)).fetchone()
+        ru_spans: tuple[Span, ...] = ()
+        if match.rank_ru:
+            highlighted = self.db.execute(
+                "SELECT highlight(segments_fts, 0, ?, ?), highlight(segments_fts, 1, ?, ?)"
+                " FROM segments_fts WHERE segments_fts MATCH ? AND rowid = ?",
+                (_MARK_ON, _MARK_OFF, _MARK_ON, _MARK_OFF, ru_query, match.segment)).fetchone()
+            if highlighted:
+                marked = _marked_tokens(highlighted[0]) | _marked_tokens(highlighted[1])
+                ru_spans = _token_spans(row["ru"], marked)
+        en_spans: tuple[Span, ...] = ()
+        if match.translation is not None:
+            table = "translations_fts_exact" if exact else "translations_fts"
+            translation = self.db.execute(
+                f"SELECT t.en, t.kind, highlight({table}, 0, ?, ?) FROM {table} f"
+                f" JOIN translations t ON t.id = f.rowid WHERE {table} MATCH ? AND f.rowid = ?",
+                (_MARK_ON, _MARK_OFF, en_query, match.translation)).fetchone()
+            en, kind = translation[0], translation[1]
+            en_spans = _marked_spans(translation[2])
+        else:
+            en, kind = self.current_translation(match.segment, systems)
+        return Hit(doc=row["doc_id"], index=row["idx"], title=row["title"], ru=row["ru"],
+                   en=en, kind=kind, score=-(match.rank_ru + match.rank_en),
+                   ru_spans=ru_spans, en_spans=en_spans)
+
+    def current_translation(self, segment: int, systems: Sequence[int] = ()) -> tuple[str, str]:
+        """(English, kind): the newest post-edit, else the newest machine translation, else the
+        newest reference; only those of `systems` when given."""
+        where, params = "", [segment]
+        if systems:
+            where = f" AND system_id IN ({','.join('?' * len(systems))})"
+            params += list(systems)
+        row = self.db.execute(
+            f"SELECT en, kind FROM translations WHERE segment_id = ?{where}"
+            " ORDER BY CASE kind WHEN 'post-edit' THEN 0 WHEN 'mt' THEN 1 ELSE 2 END, id DESC"
+            " LIMIT 1", params).fetchone()
+        return (row[0], row[1]) if row else ("", "")
+
+    # ------------------------------------------------------------ for translation memory
+
+    def similar_segments(self, sentence: str, limit: int = 100) -> list[tuple[int, str]]:
+        """(segment id, Russian) of stored sentences sharing the most words (by lemma) with
+        `sentence`, best first: the candidates a fuzzy translation-memory lookup compares."""
+        keys = sorted({lemma_key(m.group()) for m in tokens(sentence)})
+        if not keys:
+            return []
+        fts = " OR ".join(f'ru_lemmas : "{k}"' for k in keys)
+        rows = self._run(
+            "SELECT s.id, s.ru FROM segments_fts f JOIN segments s ON s.id = f.rowid"
+            " WHERE segments_fts MATCH ? ORDER BY f.rank LIMIT ?", [fts, limit])
+        return [(r[0], r[1]) for r in rows]
+
+
+def search(archive: Archive, query: str, **options: Any) -> list[Hit]:
+    """Search `archive`; see `Searcher.search` for the options."""
+    return Searcher(archive).search(query, **options)
+
+
+def kwic_window(text: str, spans: Sequence[Span], width: int = 50
+                ) -> tuple[str, tuple[Span, ...]]:
+    """A keyword-in-context excerpt: up to `width` characters either side of the first match
+    (`…` where text is cut), with the matches inside it moved to the excerpt's offsets."""
+    text = " ".join(text.split("\n"))
+    if not spans:
+        return (text if len(text) <= 2 * width else text[:2 * width] + "…"), ()
+    start = max(0, spans[0][0] - width)
+    end = min(len(text), spans[0][1] + width)
+    prefix = "…" if start > 0 else ""
+    excerpt = prefix + text[start:end] + ("…" if end < len(text) else "")
+    shift = len(prefix) - start
+    inside = tuple((max(s, start) + shift, min(e, end) + shift)
+                   for s, e in spans if s < end and e > start)
+    return excerpt, inside
