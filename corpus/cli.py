@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -144,8 +145,8 @@ def export(
 class _stdout:
     """stdout as a context manager that does not close it."""
 
-    def __enter__(self) -> typer.FileTextWrite:
-        return sys.stdout  # type: ignore[return-value]
+    def __enter__(self) -> TextIO:
+        return sys.stdout
 
     def __exit__(self, *exc: object) -> None:
         sys.stdout.flush()
@@ -205,7 +206,7 @@ def edit(
         if text is None:
             segment = archive.segment_id(doc, index)
             current = Searcher(archive).current_translation(segment)[0]
-            edited = typer.edit(current + "\n")
+            edited = click.edit(current + "\n")
             if edited is None:
                 err.print("Not saved in the editor: nothing stored.")
                 return

@@ -1,0 +1,142 @@
+"""Translation memory: a repeated document costs no model call, post-edits win over machine
+output, and a fuzzy lookup finds similar sentences for a translator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from corpus.errors import QueryError
+from corpus.store import Archive
+from corpus.tm import lookup
+from corpus.types import Document, Hypothesis, SentencePair, System
+from translate.cli import app
+from translate.engine import DecodeSettings, load_engine
+from translate.model import resolve_model
+from translate.pipeline import Pipeline
+
+TEXT = ("Силы режима отступают под давлением повстанцев. Город Хама полностью освобожден.\n\n"
+        "Мы продолжаем двигаться на юг, к Дамаску.")
+SAME_SENTENCES = ("Мы продолжаем двигаться на юг, к Дамаску. "
+                  "Силы режима отступают под давлением повстанцев.")
+
+
+class CountingEngine:
+    """Wraps an engine and counts the sentences it is asked to translate."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.sentences: list[str] = []
+
+    def translate_batch(self, sentences: Sequence[str], settings: DecodeSettings
+                        ) -> list[Hypothesis]:
+        self.sentences += sentences
+        return self.engine.translate_batch(sentences, settings)
+
+    def __getattr__(self, name: str):
+        return getattr(self.engine, name)
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model: Path):
+    return load_engine(resolve_model(str(tiny_model)))
+
+
+def _pipeline(engine, archive: Archive) -> tuple[Pipeline, CountingEngine]:
+    counting = CountingEngine(engine)
+    return Pipeline(counting, DecodeSettings(beam=1), archive=archive), counting  # type: ignore[arg-type]
+
+
+def test_translating_a_document_again_makes_no_model_call(engine, tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        first, counting = _pipeline(engine, archive)
+        result = first.translate_document(Document("a.txt", "a", TEXT))
+        assert len(counting.sentences) == 3 and {p.origin for p in result.pairs} == {"mt"}
+
+        again, counting = _pipeline(engine, archive)
+        repeat = again.translate_document(Document("a.txt", "a", TEXT))
+        assert counting.sentences == []
+        assert [p.origin for p in repeat.pairs] == ["tm"] * 3
+        assert [p.en for p in repeat.pairs] == [p.en for p in result.pairs]
+
+        # a different document made of sentences already translated: no model call either
+        other = again.translate_document(Document("b.txt", "b", SAME_SENTENCES))
+        assert counting.sentences == [] and other.reused == 2
+
+
+def test_a_post_edit_wins_over_machine_output_in_memory(engine, tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        pipeline, _ = _pipeline(engine, archive)
+        doc = pipeline.translate_document(Document("a.txt", "a", TEXT)).doc_id
+        assert archive.post_edit(doc, 1, "The city of Hama is fully liberated.")
+
+        again, counting = _pipeline(engine, archive)
+        repeat = again.translate_document(Document("b.txt", "b", "Город Хама полностью "
+                                                   "освобожден."))
+        assert counting.sentences == []
+        assert repeat.pairs[0].en == "The city of Hama is fully liberated."
+        assert repeat.pairs[0].origin == "tm"
+
+
+def test_no_memory_translates_everything_again(engine, tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        _pipeline(engine, archive)[0].translate_document(Document("a.txt", "a", TEXT))
+        pipeline, counting = _pipeline(engine, archive)
+        pipeline.use_memory = False
+        pipeline.translate_document(Document("a.txt", "a", TEXT))
+        assert len(counting.sentences) == 3
+
+
+# ---------------------------------------------------------------- fuzzy lookup
+
+MT = System("m")
+ROWS = [
+    ("Силы режима отступают под давлением повстанцев.", "Regime forces retreat under pressure."),
+    ("Силы режима наступают на город Хама.", "Regime forces advance on Hama."),
+    ("Погода сегодня хорошая.", "The weather is fine today."),
+]
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    archive = Archive(tmp_path / "a.db")
+    pairs = [SentencePair(None, i, 0, ru, en) for i, (ru, en) in enumerate(ROWS)]
+    archive.save_document(Document("a.txt", "a", " ".join(r for r, _ in ROWS)), pairs, MT)
+    yield archive
+    archive.close()
+
+
+def test_fuzzy_lookup_orders_by_similarity_and_drops_unrelated(archive: Archive) -> None:
+    matches = lookup(archive, "Силы режима отступают под давлением оппозиции.")
+    assert [m.ru for m in matches] == [ROWS[0][0], ROWS[1][0]][:len(matches)]
+    assert matches[0].similarity > 80 and matches[0].en == ROWS[0][1]
+    assert all(m.ru != ROWS[2][0] for m in matches)
+    assert [m.similarity for m in matches] == sorted((m.similarity for m in matches),
+                                                     reverse=True)
+
+
+def test_fuzzy_lookup_shows_the_post_edit(archive: Archive) -> None:
+    archive.post_edit(1, 0, "Government forces fall back under rebel pressure.")
+    match = lookup(archive, "Силы режима отступают под давлением повстанцев.")[0]
+    assert match.similarity == 100
+    assert (match.en, match.kind) == ("Government forces fall back under rebel pressure.",
+                                      "post-edit")
+
+
+def test_fuzzy_lookup_threshold_and_empty_input(archive: Archive) -> None:
+    assert lookup(archive, "Совсем другое предложение про экономику.", threshold=90) == []
+    with pytest.raises(QueryError):
+        lookup(archive, "   ")
+
+
+def test_tm_lookup_command(archive: Archive, runner, db: Path) -> None:
+    archive.close()
+    result = runner.invoke(app, ["tm", "lookup", "Силы режима наступают на город Хомс.",
+                                 "--db", str(archive.path), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows[0]["ru"] == ROWS[1][0] and rows[0]["en"] == ROWS[1][1]
+    assert 80 < rows[0]["similarity"] < 100
