@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -204,47 +205,78 @@ class Archive:
         if readonly and not self.path.exists():
             raise ArchiveError(f"{self.path}: no archive here; translate something into it first.")
         if not readonly:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
-            self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
-                                      isolation_level=None, check_same_thread=False)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            if not readonly:
-                self.db.execute("PRAGMA journal_mode = WAL")
-                self.db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate(readonly)
-        except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"{self.path}: not a ruen archive ({exc}).") from None
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ArchiveError(f"{self.path.parent}: cannot create the archive's folder "
+                                   f"({exc.strerror}).") from None
+        # Switching a new file to WAL answers "locked" at once, without waiting, when another
+        # process is creating the same archive: retry until the busy timeout instead.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._open(readonly)
+                return
+            except sqlite3.DatabaseError as exc:
+                self.close()
+                if _is_busy(exc) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                raise archive_error(self.path, exc) or ArchiveError(
+                    f"{self.path}: not a ruen archive ({exc}).") from None
+            except ArchiveError:
+                self.close()
+                raise
+
+    def _open(self, readonly: bool) -> None:
+        uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+        self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                  isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate(readonly)
+        if not readonly:
+            # A write rolled back at once: a read-only file or folder is reported now, before
+            # anything is translated, not when the first document is to be stored.
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            finally:
+                self.db.execute("ROLLBACK")
 
     # ------------------------------------------------------------ lifecycle
 
     def _migrate(self, readonly: bool) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        # One statement, so one snapshot: another process may be creating the archive.
+        version, tables = self.db.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version),"
+            " (SELECT count(*) FROM sqlite_master WHERE type = 'table')").fetchone()
         if version > SCHEMA_VERSION:
             raise ArchiveError(
                 f"{self.path}: archive schema version {version} is newer than this ruen "
                 f"understands ({SCHEMA_VERSION}); upgrade ruen."
             )
-        if version == 0:
-            tables = self.db.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-            ).fetchone()[0]
-            if tables:
-                raise ArchiveError(f"{self.path}: an SQLite file, but not a ruen archive.")
+        if version == 0 and tables:
+            raise ArchiveError(f"{self.path}: an SQLite file, but not a ruen archive.")
         if version == SCHEMA_VERSION:
             return
         if readonly:
             raise ArchiveError(f"{self.path}: archive needs upgrading; open it writable once.")
         for number in range(version, SCHEMA_VERSION):
             with self.transaction():  # each migration whole or not at all
+                # Another process opening the same archive may have run it meanwhile.
+                if self.db.execute("PRAGMA user_version").fetchone()[0] > number:
+                    continue
                 MIGRATIONS[number](self.db)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
 
     def close(self) -> None:
-        self.db.close()
+        if hasattr(self, "db"):  # absent when the file could not even be opened
+            self.db.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -254,17 +286,20 @@ class Archive:
 
     def transaction(self) -> _Transaction:
         """`with archive.transaction():` runs the block as one write transaction."""
-        return _Transaction(self.db)
+        return _Transaction(self.db, self.path)
 
     # ------------------------------------------------------------ writing
 
     def system_id(self, system: System) -> int:
         row = (system.model, system.revision, system.backend, system.settings_json)
-        self.db.execute(
-            "INSERT INTO systems (model, revision, backend, settings) VALUES (?,?,?,?)"
-            " ON CONFLICT DO NOTHING",
-            row,
-        )
+        try:
+            self.db.execute(
+                "INSERT INTO systems (model, revision, backend, settings) VALUES (?,?,?,?)"
+                " ON CONFLICT DO NOTHING",
+                row,
+            )
+        except sqlite3.OperationalError as exc:
+            raise archive_error(self.path, exc) or exc from None
         return self.db.execute(
             "SELECT id FROM systems WHERE model=? AND revision=? AND backend=? AND settings=?",
             row,
@@ -506,15 +541,17 @@ class Archive:
         return ImportOutcome(doc_id, new_document, added)
 
     def _document_with(self, pairs: Sequence[SentencePair]) -> int | None:
-        """A stored document having every one of these sentences at its index."""
+        """A stored document having every one of these sentences at its index, and no sentence
+        after the last of them (so that a file of one document's start is not taken for it)."""
         wanted = {p.index: p.ru for p in pairs}
+        last = max(wanted)
         candidates = self.db.execute(
             "SELECT DISTINCT doc_id FROM segments WHERE ru_norm = ? AND idx = ? ORDER BY doc_id",
             (normalize_source(pairs[0].ru), pairs[0].index)).fetchall()
         for (doc_id,) in candidates:
             stored = dict(self.db.execute(
                 "SELECT idx, ru FROM segments WHERE doc_id = ?", (doc_id,)).fetchall())
-            if all(stored.get(i) == ru for i, ru in wanted.items()):
+            if max(stored) <= last and all(stored.get(i) == ru for i, ru in wanted.items()):
                 return doc_id
         return None
 
@@ -533,13 +570,58 @@ def _text_of(pairs: Sequence[SentencePair]) -> tuple[str, list[SentencePair]]:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (KeyboardInterrupt included)."""
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (KeyboardInterrupt included).
+    A failure the user can act on (disk full, read-only, locked) becomes an `ArchiveError`."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self.db = db
+        self.path = path
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise archive_error(self.path, exc) or exc from None
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+    def __exit__(self, exc_type: object, exc: BaseException | None, *rest: object) -> None:
+        failure = exc
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except sqlite3.OperationalError as commit_error:
+                failure = commit_error
+        if self.db.in_transaction:  # SQLite rolls some failures (a full disk) back by itself
+            self.db.execute("ROLLBACK")
+        if isinstance(failure, sqlite3.OperationalError):
+            error = archive_error(self.path, failure)
+            if error is not None:
+                raise error from None
+        if failure is not exc:
+            raise failure  # type: ignore[misc]
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+def archive_error(path: Path, exc: sqlite3.Error) -> ArchiveError | None:
+    """The one-line explanation of an SQLite failure a user can do something about, else None
+    (anything else is a bug and keeps its traceback)."""
+    message = str(exc)
+    if "database or disk is full" in message or "disk I/O error" in message:
+        return ArchiveError(f"{path}: the disk is full or failing ({message}); the current "
+                            "document was not stored, everything stored before is intact. "
+                            "Free some space and run the same command again.")
+    if "readonly database" in message:
+        return ArchiveError(f"{path}: the archive is read-only; check the permissions of the "
+                            "file and of its folder (SQLite writes beside it), or use "
+                            "--no-archive. Nothing was stored.")
+    if _is_busy(exc):
+        return ArchiveError(f"{path}: another program kept the archive locked for more than "
+                            f"{BUSY_TIMEOUT_MS // 1000} s; nothing was stored. Run the command "
+                            "again when it has finished.")
+    if "unable to open database file" in message:
+        return ArchiveError(f"{path}: cannot open the archive; check that its folder exists and "
+                            "that you may write in it.")
+    return None
