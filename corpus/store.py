@@ -10,7 +10,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,6 +191,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class EvalRun:
+    """A stored evaluation: when, the metrics' signatures, and what was measured."""
+
+    id: int
+    created: str
+    signature: str
+    scores: dict[str, object]
+
+
+@dataclass(frozen=True)
 class ImportOutcome:
     doc_id: int
     new_document: bool
@@ -235,10 +245,12 @@ class Archive:
         self.db.row_factory = sqlite3.Row
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.execute("PRAGMA foreign_keys = ON")
+        # Checked before switching to WAL, which would change another program's database.
+        version = self._schema_version()
         if not readonly:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
-        self._migrate(readonly)
+        self._migrate(version, readonly)
         if not readonly:
             # A write rolled back at once: a read-only file or folder is reported now, before
             # anything is translated, not when the first document is to be stored.
@@ -250,7 +262,8 @@ class Archive:
 
     # ------------------------------------------------------------ lifecycle
 
-    def _migrate(self, readonly: bool) -> None:
+    def _schema_version(self) -> int:
+        """The archive's schema version; an error for other files and newer versions."""
         # One statement, so one snapshot: another process may be creating the archive.
         version, tables = self.db.execute(
             "SELECT (SELECT user_version FROM pragma_user_version),"
@@ -262,6 +275,9 @@ class Archive:
             )
         if version == 0 and tables:
             raise ArchiveError(f"{self.path}: an SQLite file, but not a ruen archive.")
+        return int(version)
+
+    def _migrate(self, version: int, readonly: bool) -> None:
         if version == SCHEMA_VERSION:
             return
         if readonly:
@@ -396,6 +412,12 @@ class Archive:
         The current translation is the newest post-edit, else the newest machine translation
         (of `system`, when given). Sentences with no translation are skipped.
         """
+        for _, pair in self.current_translations(doc_id, system):
+            yield pair
+
+    def current_translations(self, doc_id: int | None = None, system: System | None = None
+                             ) -> Iterator[tuple[int, SentencePair]]:
+        """As `pairs`, each with the id of its translation (to attach QA flags to it)."""
         where, params = [], []
         if doc_id is not None:
             where.append("s.doc_id = ?")
@@ -416,11 +438,42 @@ class Archive:
             ORDER BY s.doc_id, s.idx
         """
         for row in self.db.execute(sql, params).fetchall():
-            yield SentencePair(
+            yield row["tid"], SentencePair(
                 doc=row["doc_id"], index=row["idx"], paragraph=row["paragraph"],
                 ru=row["ru"], en=row["en"], origin=row["origin"], start=row["start"],
                 end=row["end"], terms=self._terms(row["tid"]), flags=self._flags(row["tid"]),
             )
+
+    def references(self, doc_id: int) -> dict[int, str]:
+        """The newest imported reference translation of each sentence of a document, by index."""
+        self.document(doc_id)
+        rows = self.db.execute(
+            "SELECT s.idx, t.en FROM segments s JOIN translations t ON t.segment_id = s.id"
+            " WHERE s.doc_id = ? AND t.kind = 'reference' ORDER BY t.id", (doc_id,))
+        return {idx: en for idx, en in rows}  # later rows win: the newest
+
+    def replace_flags(self, flags: Mapping[int, Sequence[Flag]]) -> None:
+        """Set the QA flags of translations (by id) to these, replacing what was stored."""
+        with self.transaction():
+            for translation_id, found in flags.items():
+                self.db.execute("DELETE FROM qa_flags WHERE translation_id = ?",
+                                (translation_id,))
+                self.db.executemany(
+                    'INSERT INTO qa_flags (translation_id, "check", severity, message)'
+                    " VALUES (?,?,?,?)",
+                    [(translation_id, f.check, f.severity, f.message) for f in found])
+
+    def add_eval_run(self, signature: str, scores: Mapping[str, object]) -> int:
+        """Store an evaluation (`scores`: JSON-able, e.g. `EvalResult.as_json()`)."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO eval_runs (created, signature, scores) VALUES (?,?,?)",
+                (_now(), signature, json.dumps(scores, ensure_ascii=False, sort_keys=True)))
+        return int(cursor.lastrowid)
+
+    def eval_runs(self) -> list[EvalRun]:
+        rows = self.db.execute("SELECT id, created, signature, scores FROM eval_runs ORDER BY id")
+        return [EvalRun(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def _terms(self, translation_id: int) -> tuple[TermStatus, ...]:
         rows = self.db.execute(
