@@ -1,0 +1,238 @@
+"""Archives that cannot be used: a clear error naming the file, and nothing already in it lost.
+
+Not a ruen archive, a newer schema, a read-only file or folder, a full disk, a migration that
+fails half-way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import corpus.store
+from corpus.errors import ArchiveError
+from corpus.store import SCHEMA_VERSION, Archive
+from corpus.types import Document, SentencePair, System
+
+SYSTEM = System("tiny", "", "transformers", {"beam": 1})
+
+
+def _document(text: str) -> tuple[Document, list[SentencePair]]:
+    return (Document(path=f"{text[:8]}.txt", title=text[:8], text=text),
+            [SentencePair(doc=None, index=0, paragraph=0, ru=text, en=text.upper(),
+                          start=0, end=len(text))])
+
+
+def _store(path: Path, *texts: str) -> None:
+    with Archive(path) as archive:
+        for text in texts:
+            archive.save_document(*_document(text), SYSTEM)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _stored(path: Path) -> list[str]:
+    """The Russian sentences stored, read through a plain SQLite connection; also checks that
+    SQLite finds the file sound."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return [r[0] for r in db.execute("SELECT ru FROM segments ORDER BY id")]
+
+
+@pytest.fixture
+def make_readonly() -> Iterator[Callable[[Path], None]]:
+    """Make a file or folder read-only for this process. Root ignores permission bits, so as
+    root the file is made immutable (`chattr +i`) instead, or the test is skipped."""
+    changed: list[Path] = []
+
+    def readonly(path: Path) -> None:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        changed.append(path)
+        if os.geteuid() == 0:
+            done = shutil.which("chattr") and subprocess.run(
+                ["chattr", "+i", str(path)], capture_output=True).returncode == 0
+            if not done:
+                pytest.skip("running as root without chattr: cannot make a file read-only")
+
+    yield readonly
+    for path in reversed(changed):  # writable again, so that pytest can delete tmp_path
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+# ------------------------------------------------------------------ not a ruen archive
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    # a PNG, a text file: not SQLite at all
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "not a ruen archive"),
+    ("Город Хама освобожден.\n".encode() * 100, "not a ruen archive"),
+])
+def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(
+        tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "archive.db"
+    path.write_bytes(content)
+    for readonly in (False, True):
+        with pytest.raises(ArchiveError, match=message) as caught:
+            Archive(path, readonly=readonly)
+        assert str(path) in str(caught.value)
+    assert path.read_bytes() == content
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_another_programs_sqlite_database_is_refused_and_not_switched_to_wal(
+        tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE people (name TEXT)")
+        db.execute("INSERT INTO people VALUES ('Ахмед')")
+    db.close()
+    before = _digest(path)
+    with pytest.raises(ArchiveError, match="an SQLite file, but not a ruen archive"):
+        Archive(path)
+    assert _digest(path) == before  # journal mode, tables and rows untouched
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    db.close()
+
+
+def test_an_archive_from_a_newer_ruen_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    _store(path, "Город Хама освобожден.")
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    before = _digest(path)
+    for readonly in (False, True):
+        with pytest.raises(ArchiveError, match=r"newer than this ruen understands.*upgrade ruen"):
+            Archive(path, readonly=readonly)
+    assert _digest(path) == before
+    assert _stored(path) == ["Город Хама освобожден."]
+
+
+# ------------------------------------------------------------------ read-only
+
+
+def test_a_read_only_archive_file_can_be_read_but_not_written(
+        tmp_path: Path, make_readonly: Callable[[Path], None]) -> None:
+    path = tmp_path / "archive.db"
+    _store(path, "Город Хама освобожден.")
+    make_readonly(path)
+    before = _digest(path)
+    with Archive(path, readonly=True) as archive:
+        assert [d.segments for d in archive.documents()] == [1]
+    # refused when opened, before any translation work is done
+    with pytest.raises(ArchiveError, match=r"archive is read-only.*Nothing was stored"):
+        Archive(path)
+    assert _digest(path) == before
+    assert _stored(path) == ["Город Хама освобожден."]
+
+
+def test_an_archive_cannot_be_created_in_a_read_only_folder(
+        tmp_path: Path, make_readonly: Callable[[Path], None]) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    make_readonly(folder)
+    with pytest.raises(ArchiveError, match="cannot open the archive") as caught:
+        Archive(folder / "archive.db")
+    assert str(folder / "archive.db") in str(caught.value)
+    assert list(folder.iterdir()) == []
+    with pytest.raises(ArchiveError, match="cannot create the archive's folder"):
+        Archive(folder / "sub" / "archive.db")
+
+
+def test_an_archive_in_a_read_only_folder_is_refused_and_intact(
+        tmp_path: Path, make_readonly: Callable[[Path], None]) -> None:
+    """SQLite in WAL mode writes `-wal` and `-shm` files beside the archive: a folder where
+    these cannot be created is refused with a message naming the folder's permissions."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    path = folder / "archive.db"
+    _store(path, "Город Хама освобожден.")
+    assert sorted(p.name for p in folder.iterdir()) == ["archive.db"]  # closed cleanly
+    before = _digest(path)
+    make_readonly(folder)
+    with pytest.raises(ArchiveError, match=r"cannot open the archive|read-only"):
+        Archive(path)
+    assert _digest(path) == before
+
+
+# ------------------------------------------------------------------ disk full
+
+
+def test_a_full_disk_stores_nothing_of_the_document_and_keeps_the_rest(tmp_path: Path) -> None:
+    """A full disk simulated with `max_page_count`: SQLite fails exactly as on a real one
+    (SQLITE_FULL), part-way through writing the document."""
+    path = tmp_path / "archive.db"
+    _store(path, "Город Хама освобожден.")
+    with Archive(path) as archive:
+        pages = archive.db.execute("PRAGMA page_count").fetchone()[0]
+        archive.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+        big = " ".join(["Силы режима отступают под давлением повстанцев."] * 2000)
+        with pytest.raises(ArchiveError, match=r"disk is full.*was not stored.*run the same"):
+            archive.save_document(*_document(big), SYSTEM)
+        assert not archive.db.in_transaction
+        # the connection is still usable once space is back
+        archive.db.execute("PRAGMA max_page_count = 1073741823")
+        archive.save_document(*_document("Мы продолжаем двигаться на юг."), SYSTEM)
+    assert _stored(path) == ["Город Хама освобожден.", "Мы продолжаем двигаться на юг."]
+
+
+# ------------------------------------------------------------------ migrations
+
+
+def test_a_failing_migration_leaves_the_archive_at_its_old_version(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "archive.db"
+    _store(path, "Город Хама освобожден.")
+
+    def half_done(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+        db.execute("ALTER TABLE documents ADD COLUMN source TEXT")
+        raise KeyboardInterrupt  # e.g. Ctrl-C in the middle of an upgrade
+
+    monkeypatch.setattr(corpus.store, "MIGRATIONS", [*corpus.store.MIGRATIONS, half_done])
+    monkeypatch.setattr(corpus.store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(KeyboardInterrupt):
+        Archive(path)
+    monkeypatch.undo()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'notes'"
+                          ).fetchone()[0] == 0
+        columns = [r[1] for r in db.execute("PRAGMA table_info(documents)")]
+    db.close()
+    assert "source" not in columns
+    with Archive(path) as archive:  # the old ruen still opens it
+        assert [d.segments for d in archive.documents()] == [1]
+
+
+def test_an_old_archive_is_upgraded_step_by_step_keeping_its_documents(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    with sqlite3.connect(path, isolation_level=None) as db:  # an archive made by ruen 0.0
+        db.execute("BEGIN")
+        corpus.store.MIGRATIONS[0](db)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO documents (path, title, sha256, text, created)"
+                   " VALUES ('a.txt', 'a', 'x', 'Город Хама освобожден.', 'now')")
+        db.execute("INSERT INTO segments (doc_id, idx, paragraph, start, \"end\", ru, ru_norm)"
+                   " VALUES (1, 0, 0, 0, 22, 'Город Хама освобожден.', 'город хама освобожден.')")
+        db.execute("COMMIT")
+    db.close()
+    with pytest.raises(ArchiveError, match="needs upgrading"):
+        Archive(path, readonly=True)
+    with Archive(path) as archive:
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [d.segments for d in archive.documents()] == [1]
+    assert _stored(path) == ["Город Хама освобожден."]
