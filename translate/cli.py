@@ -16,6 +16,8 @@ from corpus.console import App, err, print_json, progress
 from corpus.formats import PAIR_FORMATS, paragraph_separator, write_pairs
 from corpus.ingest import DEFAULT_PATTERNS, find_sources
 from corpus.store import Archive, default_archive_path
+from eval import cli as eval_cli
+from eval.qa import DEFAULT_CHECKS
 from translate import __version__
 from translate.engine import BACKENDS, DecodeSettings, load_engine
 from translate.job import JobReport, run_job
@@ -24,6 +26,7 @@ from translate.pipeline import DocumentResult, Pipeline
 
 app = App(help="Russian→English machine translation into an aligned, searchable archive.")
 app.add_typer(corpus_cli.app)
+app.add_typer(eval_cli.app)
 model_app = App(help="Download and inspect translation models.")
 app.add_typer(model_app, name="model")
 
@@ -86,7 +89,8 @@ def translate(
         engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads)
     archive = None if no_archive else Archive(db or default_archive_path())
     settings = DecodeSettings(beam=beam, max_batch_tokens=batch_tokens)
-    pipeline = Pipeline(engine, settings, archive=archive, use_memory=not no_memory)
+    pipeline = Pipeline(engine, settings, archive=archive, use_memory=not no_memory,
+                        checks=DEFAULT_CHECKS)  # QA flags stored with each translation
     out = output.open("w", encoding="utf-8") if output else sys.stdout
 
     def write(number: int, result: DocumentResult) -> None:
