@@ -252,8 +252,8 @@ def units(ru: str, en: str) -> list[Flag]:
 # ---------------------------------------------------------------- length ratio
 
 LENGTH_MIN_CHARS = 20  # below this, a ratio says little ("Да." -> "Yes, that's right.")
-LENGTH_RATIO_LOW = 0.5  # English is usually 0.8-1.3 times the Russian in characters
-LENGTH_RATIO_HIGH = 2.0
+LENGTH_RATIO_LOW = 0.6  # English is usually 0.8-1.2 times the Russian in characters
+LENGTH_RATIO_HIGH = 1.8
 
 
 def length_ratio(ru: str, en: str) -> list[Flag]:

@@ -6,6 +6,10 @@ loaded back through `resolve_model`, exactly as users load theirs.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +59,52 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+# Installed (through PYTHONPATH) into `ruen` subprocesses that must be caught mid-job: every
+# batch waits first, so a test can interrupt, kill or race a real process at a known stage.
+_SLOW_BATCHES = '''
+import os
+import time
+
+from translate.engine.transformers import TransformersEngine
+
+_translate_batch = TransformersEngine.translate_batch
+
+
+def _slow(self, sentences, settings):
+    time.sleep(float(os.environ["RUEN_TEST_BATCH_DELAY"]))
+    return _translate_batch(self, sentences, settings)
+
+
+TransformersEngine.translate_batch = _slow
+'''
+
+
+@pytest.fixture
+def ruen_process(tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start the real `ruen` console script as a subprocess: `ruen_process(*args, delay=0.2)`
+    (seconds before each batch). Stdout and stderr are pipes; processes still running at the
+    end of the test are killed."""
+    started: list[subprocess.Popen[str]] = []
+    site = tmp_path_factory.mktemp("slow-site")
+    (site / "sitecustomize.py").write_text(_SLOW_BATCHES, encoding="utf-8")
+    ruen = shutil.which("ruen") or "ruen"
+
+    def start(*args: str, delay: float = 0.0) -> subprocess.Popen[str]:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "RUEN_TEST_BATCH_DELAY": str(delay)}
+        env.pop("RUEN_DB", None)  # every test names its archive with --db
+        if delay:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site),
+                                                              env.get("PYTHONPATH")]))
+        process = subprocess.Popen([ruen, *args], env=env, text=True, encoding="utf-8",
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()

@@ -51,6 +51,10 @@ class Metric:
 
     @property
     def signature(self) -> str:
+        """sacrebleu's signature; before any scoring it assumes one reference (sacrebleu sets
+        the number of references when it scores)."""
+        if not hasattr(self.corpus_metric, "num_refs"):
+            self.corpus_metric.num_refs = 1
         return self.corpus_metric.get_signature().format()
 
     def corpus_score(self, hypotheses: Sequence[str],
