@@ -103,7 +103,7 @@ class SentencePair:
     paragraph: int
     ru: str
     en: str
-    origin: str = "mt"  # mt | tm | post-edit | reference
+    origin: str = "mt"  # mt | tm | copy (not Russian, kept as is) | post-edit | reference
     terms: tuple[TermStatus, ...] = ()
     flags: tuple[Flag, ...] = ()
     start: int = -1

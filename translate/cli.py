@@ -4,7 +4,9 @@ packages' commands and is the one place that wires corpus, translate and eval to
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +21,9 @@ from corpus.store import Archive, default_archive_path
 from eval import cli as eval_cli
 from eval.qa import DEFAULT_CHECKS
 from translate import __version__
-from translate.engine import BACKENDS, DecodeSettings, load_engine
+from translate.engine import BACKENDS, FIXED_OUTPUT_TOKENS, DecodeSettings, load_engine
+from translate.engine.cache import ensure_converted
+from translate.engine.ctranslate2 import default_compute_type
 from translate.job import JobReport, run_job
 from translate.model import default_model, download_model, model_summary, resolve_model
 from translate.pipeline import DocumentResult, Pipeline
@@ -34,6 +38,10 @@ ModelOption = Annotated[str | None, typer.Option(
     "--model", "-m", envvar="RUEN_MODEL", show_default=False,
     help="Hub name or local directory of a Marian model [default: Helsinki-NLP/opus-mt-ru-en].")]
 RevisionOption = Annotated[str | None, typer.Option("--revision", help="Hub revision (commit).")]
+DeviceOption = Annotated[str, typer.Option(help="cpu or cuda (cuda:1 for the second GPU)")]
+QuantizeOption = Annotated[str | None, typer.Option(
+    help="int8 | float32 | float16 | bfloat16 [default: int8 for ctranslate2 on the CPU, "
+         "float16 on CUDA, float32 for transformers on the CPU]", show_default=False)]
 
 
 def _version(value: bool) -> None:
@@ -55,8 +63,8 @@ def translate(
     model: ModelOption = None,
     revision: RevisionOption = None,
     backend: Annotated[str, typer.Option(help=" | ".join(BACKENDS))] = "auto",
-    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    quantize: Annotated[str | None, typer.Option(help="int8: quantise on the CPU")] = None,
+    device: DeviceOption = "cpu",
+    quantize: QuantizeOption = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads [default: all]")] = None,
     beam: Annotated[int | None, typer.Option(
         help="Beam size [default: the model's generation config]")] = None,
@@ -71,6 +79,9 @@ def translate(
         "--no-memory", help="Re-translate sentences already in the archive")] = False,
     pattern: Annotated[list[str] | None, typer.Option(
         help="File patterns inside folders [default: *.txt, *.md]")] = None,
+    bench_output_tokens: Annotated[int | None, typer.Option(
+        "--bench-output-tokens", hidden=True,
+        help="Benchmarks only: decode exactly N tokens per sentence")] = None,
 ) -> None:
     """Translate Russian text sentence by sentence and store the aligned pairs.
 
@@ -88,7 +99,8 @@ def translate(
     with err.status(f"Loading {ref.name}…") if sys.stderr.isatty() else nullcontext():
         engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads)
     archive = None if no_archive else Archive(db or default_archive_path())
-    settings = DecodeSettings(beam=beam, max_batch_tokens=batch_tokens)
+    extra = {FIXED_OUTPUT_TOKENS: bench_output_tokens} if bench_output_tokens else {}
+    settings = DecodeSettings(beam=beam, max_batch_tokens=batch_tokens, extra=extra)
     pipeline = Pipeline(engine, settings, archive=archive, use_memory=not no_memory,
                         checks=DEFAULT_CHECKS)  # QA flags stored with each translation
     out = output.open("w", encoding="utf-8") if output else sys.stdout
@@ -100,6 +112,17 @@ def translate(
         out.flush()
 
     report = JobReport()
+    stop = threading.Event()
+
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: stop at once
+        stop.set()
+        err.print("Stopping after the current batch (Ctrl-C again to stop at once)…")
+
+    pipeline.should_stop = stop.is_set
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main_thread else None
     try:
         with progress() as bar:
             task = bar.add_task("Translating", total=None)
@@ -107,10 +130,11 @@ def translate(
             run_job(pipeline, sources, on_result=write, report=report,
                     on_total=lambda n: bar.update(task, total=n))
     except KeyboardInterrupt:
-        where = f" in {archive.path}" if archive else ""
-        err.print(f"Interrupted: {report.documents} document(s) finished and stored{where}.")
+        err.print(_interrupted(report, archive), highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
     finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
         if output:
             out.close()
         if archive:
@@ -119,6 +143,15 @@ def translate(
         err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     if report.failed:
         raise typer.Exit(2)
+
+
+def _interrupted(report: JobReport, archive: Archive | None) -> str:
+    done = f"{report.documents} document(s), {report.sentences} sentence(s)"
+    if archive is None:
+        return f"Interrupted: {done} translated; nothing stored (--no-archive)."
+    unfinished = f" {report.current} was not finished and is not stored." if report.current else ""
+    return (f"Interrupted: {done} finished and stored in {archive.path}.{unfinished} Run the "
+            "same command again to finish; stored sentences are not translated twice.")
 
 
 @model_app.command("download")
@@ -130,6 +163,23 @@ def model_download(name: Annotated[str, typer.Argument()] = "Helsinki-NLP/opus-m
     """
     ref = download_model(name, revision)
     print(f"{ref.name} @ {ref.revision}: {ref.path}")
+
+
+@model_app.command("convert")
+def model_convert(model: ModelOption = None, revision: RevisionOption = None,
+                  device: DeviceOption = "cpu", quantize: QuantizeOption = None,
+                  force: Annotated[bool, typer.Option("--force", help="Convert again")] = False
+                  ) -> None:
+    """Convert a model for the CTranslate2 backend now (otherwise done on first use) and cache
+    it (under RUEN_CACHE or the per-user cache directory).
+
+    Example: `ruen model convert --model ./opus-mt-ru-en --quantize int8`
+    """
+    ref = resolve_model(model, revision)
+    with err.status(f"Converting {ref.name}…") if sys.stderr.isatty() else nullcontext():
+        result = ensure_converted(ref, quantize or default_compute_type(device), force=force)
+    state = "converted" if result.converted else "already converted"
+    print(f"{ref.name} @ {ref.revision} ({result.quantization}, {state}): {result.path}")
 
 
 @model_app.command("info")

@@ -21,6 +21,7 @@ class JobReport:
     sentences: int = 0
     reused: int = 0
     failed: list[str] = field(default_factory=list)
+    current: str = ""  # the input being translated, "" between inputs
 
 
 def read_source(source: str) -> Document:
@@ -50,7 +51,9 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
         documents.append((number, document, segment(document.text)))
     on_total(sum(len(segments) for _, _, segments in documents))
     for number, document, segments in documents:
+        report.current = document.path
         result = pipeline.translate_document(document, segments)
+        report.current = ""
         if result.doc_id is None:  # no archive, so no ids: number the inputs instead
             result.pairs = [replace(p, doc=number) for p in result.pairs]
         report.documents += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -14,6 +15,14 @@ from translate.engine.base import DecodeSettings, Engine
 from translate.segment import segment
 
 SEGMENTER = "razdel+news-1"
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+# Below this share of Cyrillic among its letters a sentence is translated but flagged.
+MOSTLY_RUSSIAN = 0.5
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised between batches once `Pipeline.should_stop` says so (Ctrl-C): the current
+    document is not stored, the ones finished before are."""
 
 Check = Callable[[str, str], Iterable[Flag]]
 """A reference-free QA check: (Russian, English) -> flags. Handed in by the CLI (eval.qa)."""
@@ -51,6 +60,7 @@ class Pipeline:
     checks: Sequence[Check] = ()
     use_memory: bool = True
     on_progress: Callable[[int], None] | None = None  # called with sentences just finished
+    should_stop: Callable[[], bool] = lambda: False  # asked after every batch (Ctrl-C)
 
     @property
     def system(self) -> System:
@@ -62,16 +72,23 @@ class Pipeline:
     def translate_document(self, document: Document,
                            segments: Sequence[Segment] | None = None) -> DocumentResult:
         """Translate and store one document (`segments`: its sentences, if already split)."""
+        self._stop_if_asked()
         segments = segment(document.text) if segments is None else segments
         sources = [s.ru for s in segments]
         system = self.system
         memory: dict[str, str] = {}
         if self.archive is not None and self.use_memory:
             memory = self.archive.translation_memory(sources, system)
-        todo = [i for i, ru in enumerate(sources) if normalize_source(ru) not in memory]
         english: dict[int, tuple[str, tuple[TermStatus, ...], str]] = {}
         for i, ru in enumerate(sources):
-            if (key := normalize_source(ru)) in memory:
+            if not CYRILLIC.search(ru):
+                # English, Arabic, numbers, URLs: the model would only garble them; the reader
+                # gets them as they are (flagged in `_flags` when they have letters).
+                english[i] = (ru, (), "copy")
+        todo = [i for i, ru in enumerate(sources)
+                if i not in english and normalize_source(ru) not in memory]
+        for i, ru in enumerate(sources):
+            if i not in english and (key := normalize_source(ru)) in memory:
                 en = memory[key]
                 terms = self.glossary.check(ru, en) if self.glossary else ()
                 english[i] = (en, terms, "tm")
@@ -91,7 +108,7 @@ class Pipeline:
             doc_id = self.archive.save_document(document, pairs, system)
             pairs = [replace(p, doc=doc_id) for p in pairs]
         return DocumentResult(replace(document, id=doc_id), doc_id, pairs,
-                              reused=len(sources) - len(todo))
+                              reused=sum(1 for _, _, origin in english.values() if origin == "tm"))
 
     def translate(self, sources: Sequence[str]) -> list[tuple[str, tuple[TermStatus, ...]]]:
         """Translate sentences (any order, any length) and enforce the glossary."""
@@ -122,18 +139,41 @@ class Pipeline:
     def _decode(self, sentences: Sequence[str]) -> list[Hypothesis]:
         lengths = self.engine.count_tokens(sentences)
         results: list[Hypothesis | None] = [None] * len(sentences)
-        for batch in plan_batches(lengths, self.settings.max_batch_tokens,
-                                  self.settings.max_batch_sentences):
+        batches = plan_batches(lengths, self.settings.max_batch_tokens,
+                               self.settings.max_batch_sentences)
+        for number, batch in enumerate(batches, start=1):
             hypotheses = self.engine.translate_batch([sentences[i] for i in batch], self.settings)
             for i, hypothesis in zip(batch, hypotheses, strict=True):
                 results[i] = hypothesis
             if self.on_progress:
                 self.on_progress(len(batch))
+            if number < len(batches):  # after the last one, the document is stored first
+                self._stop_if_asked()
         return [h for h in results if h is not None]
+
+    def _stop_if_asked(self) -> None:
+        if self.should_stop():
+            raise Interrupted
 
     def _flags(self, ru: str, en: str, terms: tuple[TermStatus, ...]) -> tuple[Flag, ...]:
         flags = [Flag("glossary-missing", "warning", f"«{t.ru}» should be “{t.en}”")
                  for t in terms if t.status == "missing"]
+        flags += _language_flags(ru)
         for check in self.checks:
             flags += check(ru, en)
         return tuple(flags)
+
+
+def _language_flags(ru: str) -> list[Flag]:
+    """`not-russian` for a sentence whose letters are not (mostly) Cyrillic."""
+    letters = [c for c in ru if c.isalpha()]
+    if not letters:
+        return []  # numbers, URLs' punctuation, emoji: nothing to say
+    cyrillic = sum(1 for c in letters if CYRILLIC.match(c))
+    if cyrillic == 0:
+        return [Flag("not-russian", "warning", "no Cyrillic letters: copied untranslated")]
+    if cyrillic / len(letters) < MOSTLY_RUSSIAN:
+        return [Flag("not-russian", "warning",
+                     f"only {cyrillic} of {len(letters)} letters are Cyrillic: check the "
+                     "translation")]
+    return []

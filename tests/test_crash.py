@@ -1,0 +1,144 @@
+"""A real `ruen translate` process killed (SIGKILL) or interrupted (Ctrl-C) in the middle of a
+folder: documents are stored whole or not at all, and running the same command again finishes
+the job without duplicating or losing a sentence.
+
+Each subprocess waits before every batch (the `ruen_process` fixture), so that the signal lands
+in the middle of the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+from translate.cli import app
+from translate.segment import segment
+
+FILES = 6
+SENTENCES = 6
+WORDS = ["город", "силы", "режим", "юг", "бои", "район", "провинция", "деревня", "командование",
+         "коалиция", "министр", "подкрепления"]
+TIMEOUT = 120  # seconds; generous, only to stop a hung test
+
+
+def _folder(tmp_path: Path) -> Path:
+    """Files of distinct sentences (no sentence repeats across files, so the translation memory
+    cannot hide a lost one)."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for f in range(FILES):
+        sentences = [f"Статья {f}, фраза {s}: {WORDS[(f + s) % len(WORDS)]} и "
+                     f"{WORDS[(f * s) % len(WORDS)]} в {1990 + f * 10 + s} году."
+                     for s in range(SENTENCES)]
+        (folder / f"{f:02}.txt").write_text(" ".join(sentences) + "\n", encoding="utf-8")
+    return folder
+
+
+def _stored(db: Path) -> dict[str, list[tuple[str, int]]]:
+    """{document path: [(Russian, number of translations)]} as committed in the archive."""
+    if not db.exists():
+        return {}
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as con:
+            rows = con.execute(
+                "SELECT d.path, s.ru, (SELECT count(*) FROM translations t"
+                " WHERE t.segment_id = s.id) FROM documents d JOIN segments s ON s.doc_id = d.id"
+                " ORDER BY d.id, s.idx").fetchall()
+    except sqlite3.OperationalError:  # the archive is still being created
+        return {}
+    stored: dict[str, list[tuple[str, int]]] = {}
+    for path, ru, count in rows:
+        stored.setdefault(path, []).append((ru, count))
+    return stored
+
+
+def _wait_for_documents(db: Path, count: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while len(_stored(db)) < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the translation never got going"
+        time.sleep(0.05)
+
+
+def _assert_whole(db: Path) -> dict[str, list[tuple[str, int]]]:
+    """Every stored document has all its sentences, each translated exactly once."""
+    stored = _stored(db)
+    for path, rows in stored.items():
+        expected = [s.ru for s in segment(Path(path).read_text(encoding="utf-8"))]
+        assert [ru for ru, _ in rows] == expected, path
+        assert all(count == 1 for _, count in rows), path
+    return stored
+
+
+def _export(runner, db: Path) -> list[tuple[int, int, str, str]]:
+    result = runner.invoke(app, ["export", "--db", str(db), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    return [(r["doc"], r["index"], r["ru"], r["en"]) for r in rows]
+
+
+def test_kill_9_mid_folder_then_rerun_finishes_without_duplicates_or_losses(
+        tiny_model: Path, tmp_path: Path, runner, ruen_process: Callable[..., subprocess.Popen]
+        ) -> None:
+    folder = _folder(tmp_path)
+    reference = tmp_path / "reference.db"  # the same job, never interrupted
+    args = ["translate", str(folder), "--model", str(tiny_model), "--beam", "1"]
+    clean = runner.invoke(app, [*args, "--db", str(reference)], env={"HF_HUB_OFFLINE": "1"})
+    assert clean.exit_code == 0, clean.output
+
+    db = tmp_path / "archive.db"
+    process = ruen_process(*args, "--db", str(db), delay=0.5)
+    _wait_for_documents(db, 2, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(TIMEOUT)
+    assert process.returncode == -signal.SIGKILL
+
+    stored = _assert_whole(db)
+    assert 2 <= len(stored) < FILES  # killed in the middle of the folder
+
+    again = runner.invoke(app, [*args, "--db", str(db), "--format", "jsonl"],
+                          env={"HF_HUB_OFFLINE": "1"})
+    assert again.exit_code == 0, again.output
+    origins = [json.loads(line)["origin"] for line in again.stdout.splitlines()]
+    assert origins.count("tm") == sum(len(rows) for rows in stored.values())  # reused, not redone
+    assert len(_assert_whole(db)) == FILES
+    assert _export(runner, db) == _export(runner, reference)
+
+
+def test_ctrl_c_stops_after_the_current_batch_and_says_what_was_stored(
+        tiny_model: Path, tmp_path: Path, runner, ruen_process: Callable[..., subprocess.Popen]
+        ) -> None:
+    folder = _folder(tmp_path)
+    db = tmp_path / "archive.db"
+    # a tiny token budget: several batches per document, so Ctrl-C lands inside one
+    args = ["translate", str(folder), "--model", str(tiny_model), "--beam", "1",
+            "--batch-tokens", "60", "--db", str(db)]
+    process = ruen_process(*args, "--format", "jsonl", delay=0.4)
+    _wait_for_documents(db, 1, process)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=TIMEOUT)
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "Stopping after the current batch" in stderr
+    stored = _assert_whole(db)
+    assert 1 <= len(stored) < FILES
+    sentences = sum(len(rows) for rows in stored.values())
+    assert (f"Interrupted: {len(stored)} document(s), {sentences} sentence(s) finished and "
+            f"stored in {db}.") in stderr
+    unfinished = sorted(set(map(str, folder.iterdir())) - set(stored))[0]
+    assert f"{unfinished} was not finished and is not stored" in stderr
+    assert "Run the same command again" in stderr
+    # what was printed is exactly what was stored
+    printed = [json.loads(line) for line in stdout.splitlines()]
+    assert [r["ru"] for r in printed] == [ru for rows in stored.values() for ru, _ in rows]
+
+    again = runner.invoke(app, args, env={"HF_HUB_OFFLINE": "1"})
+    assert again.exit_code == 0, again.output
+    assert len(_assert_whole(db)) == FILES
