@@ -12,6 +12,7 @@ from translate.model import ModelRef
 
 class TransformersEngine(Engine):
     backend = "transformers"
+    supports_constraints = True
 
     def __init__(self, ref: ModelRef, *, device: str = "cpu", quantize: str | None = None,
                  threads: int | None = None) -> None:
@@ -81,6 +82,18 @@ class TransformersEngine(Engine):
         texts = self.tokenizer.batch_decode(out.sequences, skip_special_tokens=True)
         scores = self._scores(out, beam)
         return [Hypothesis(text=t.strip(), score=s) for t, s in zip(texts, scores, strict=True)]
+
+    def translate_constrained(self, sentence: str, targets: Sequence[str],
+                              settings: DecodeSettings) -> Hypothesis:
+        """Our own forced-phrase beam search (translate.engine.constrained)."""
+        from translate.engine.constrained import ConstrainedDecoder
+
+        if getattr(self, "_constrained", None) is None:
+            self._constrained = ConstrainedDecoder(self.model, self.tokenizer)
+        length = self.count_tokens([sentence])[0]
+        return self._constrained.translate(
+            sentence, targets, beam=settings.beam or self.default_beam,
+            max_new_tokens=settings.max_new_tokens(length, self.max_input_tokens))
 
     def _scores(self, out: object, beam: int) -> list[float]:
         """Length-normalised log-probability of each output."""
