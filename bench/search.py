@@ -144,17 +144,21 @@ RU_ENDINGS = ("", "а", "у", "ом", "е")
 EN_SYLLABLES = _words("ba da ka la ma na ra sa ta ko mo ro tu nu li mi ki re ne vo")
 EN_ENDINGS = ("", "s", "ed", "ing")
 TAIL_LEXEMES = 20_000
+ZIPF_SHIFT = 50
+FUNCTION_SHARE = 0.3  # of the words in a sentence
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Lexemes (each a list of forms), with Zipf weights: lexeme k is drawn with weight 1/k."""
+    """Lexemes (each a list of forms) drawn with Zipf-Mandelbrot weights 1/(k + ZIPF_SHIFT):
+    function words take the head of a real distribution (they are drawn separately), so the
+    commonest content word is in about 3% of sentences, as `силы` might be in war reporting."""
 
     lexemes: list[list[str]]
     function_words: list[str]
 
     def weights(self) -> list[float]:
-        return [1.0 / (rank + 1) for rank in range(len(self.lexemes))]
+        return [1.0 / (rank + 1 + ZIPF_SHIFT) for rank in range(len(self.lexemes))]
 
 
 def _tail(rng: random.Random, syllables: list[str], endings: tuple[str, ...],
@@ -186,7 +190,7 @@ class SentenceMaker:
     def __call__(self) -> str:
         words = []
         for _ in range(self.rng.randint(6, 18)):
-            if self.rng.random() < 0.3:
+            if self.rng.random() < FUNCTION_SHARE:
                 words.append(self.rng.choice(self.vocabulary.function_words))
             else:
                 lexeme = self.rng.choices(self.vocabulary.lexemes,

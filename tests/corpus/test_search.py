@@ -4,6 +4,7 @@ and an index that stays in step with the archive."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -255,7 +256,9 @@ def test_search_command_json_and_kwic(archive: Archive, runner, db: Path) -> Non
     assert set(rows[0]) >= {"doc", "index", "ru", "en", "score", "ru_highlights",
                             "en_highlights"}
     text = runner.invoke(app, ["search", "Хомс", "--db", path, "--limit", "1"])
-    assert text.exit_code == 0 and "1:" in text.stdout and "Homs" in text.stdout
+    assert text.exit_code == 0, text.output
+    head, ru, en = text.stdout.splitlines()[:3]
+    assert re.match(r"\d+:\d+ ", head) and "Хомс" in ru and "Homs" in en
 
 
 def test_search_command_reports_a_bad_query_in_one_line(archive: Archive, runner,
@@ -264,3 +267,12 @@ def test_search_command_reports_a_bad_query_in_one_line(archive: Archive, runner
     result = runner.invoke(app, ["search", '"Хама', "--db", str(archive.path)])
     assert result.exit_code == 2
     assert "quote" in result.stderr and "Traceback" not in result.output
+
+
+def test_ranking_window_keeps_the_newest_matches_and_filters_still_reach_old_ones(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    import corpus.search
+
+    monkeypatch.setattr(corpus.search, "RANK_WINDOW", 1)
+    assert [(h.doc, h.index) for h in search(archive, "Хомс", lang="ru")] == [(2, 0)]
+    assert [(h.doc, h.index) for h in search(archive, "Хомс", lang="ru", docs=[1])] == [(1, 3)]
