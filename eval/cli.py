@@ -18,6 +18,7 @@ from eval.evaluate import EvalResult, evaluate
 from eval.qa import CHECKS, DEFAULT_CHECKS, SEVERITIES
 from eval.readers import parse_system, read_sentences
 from eval.review import Finding, flagged, review_archive, review_pairs, store_findings
+from eval.significance import SAMPLES, Method
 
 app = App()
 out = Console(highlight=False, soft_wrap=True)
@@ -25,7 +26,8 @@ out = Console(highlight=False, soft_wrap=True)
 DbOption = Annotated[Path | None, typer.Option(
     "--db", show_default=False, help="Archive: read documents from it and store the run.")]
 GlossaryOption = Annotated[list[Path] | None, typer.Option(
-    "--glossary", "-g", help="Glossary file(s) (repeatable); `default` for the built-in one.")]
+    "--glossary", "-g",
+    help="Glossary file(s) over the built-in one (repeatable); `default`: only that.")]
 
 
 def _load_glossary(paths: list[Path] | None) -> Any:
@@ -33,8 +35,8 @@ def _load_glossary(paths: list[Path] | None) -> Any:
         return None
     from translate.glossary import load_glossary  # imports pymorphy3 dictionaries: only if asked
 
-    files = [p for p in paths if str(p) != "default"]
-    return load_glossary(files, use_default=len(files) < len(paths))
+    # layered on the default glossary, as `ruen translate` does; `default` alone names it
+    return load_glossary([p for p in paths if str(p) != "default"])
 
 
 @app.command("eval")
@@ -81,7 +83,7 @@ def eval_command(
     result = evaluate(
         hypotheses, references, sources=sources, glossary=_load_glossary(glossary), name=name,
         baseline=("baseline", read_sentences(baseline)) if baseline else None,
-        systems=[(n, read_sentences(f)) for n, f in others], method=test,  # type: ignore[arg-type]
+        systems=[(n, read_sentences(f)) for n, f in others], method=_method(test),
         samples=samples)
     if comet is not None:
         result = _with_comet(result, comet, sources, references)
@@ -106,6 +108,12 @@ def eval_command(
         print_json(result.as_json(worst) | {"qa": [f.as_json() for f in findings]})
         return
     _print_result(result, worst)
+
+
+def _method(test: str) -> Method:
+    if test not in SAMPLES:
+        raise typer.BadParameter("choose bs (paired bootstrap) or ar", param_hint="--test")
+    return test  # type: ignore[return-value]  # checked just above
 
 
 def _inputs(hypothesis: Path | None, refs: list[Path] | None, src: Path | None,

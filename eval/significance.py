@@ -96,13 +96,17 @@ def compare_systems(systems: Sequence[tuple[str, Sequence[str]]],
         n_ar_confidence=0 if method == "ar" else -1,
     )
     signatures, table = test()
+    # sacrebleu's bootstrap gives a system identical to the baseline p = 1/(n+1), "significant":
+    # every resampled difference is 0 and none exceeds the real one. Nothing differs: p = 1.
+    same = {name for name, hyps in systems[1:] if list(hyps) == list(systems[0][1])}
     scores = []
     for metric, results in table.items():
         if metric == "System":
             continue
         for name, result in zip(table["System"], results, strict=True):
+            p_value = 1.0 if name in same else _f(result.p_value)
             scores.append(SystemScore(name, metric, float(result.score), _f(result.mean),
-                                      _f(result.ci), _f(result.p_value)))
+                                      _f(result.ci), p_value))
     return Comparison(method, samples, names[0],
                       {name: sig.format() for name, sig in signatures.items()}, tuple(scores))
 
