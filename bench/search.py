@@ -161,12 +161,12 @@ class Vocabulary:
         return [1.0 / (rank + 1 + ZIPF_SHIFT) for rank in range(len(self.lexemes))]
 
 
-def _tail(rng: random.Random, syllables: list[str], endings: tuple[str, ...],
+def _tail(rng: random.Random, syllables: list[str], final: str, endings: tuple[str, ...],
           count: int) -> list[list[str]]:
     seen: set[str] = set()
     lexemes = []
     while len(lexemes) < count:
-        stem = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) + "т"
+        stem = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) + final
         if stem not in seen:
             seen.add(stem)
             lexemes.append([stem + ending for ending in endings])
@@ -177,8 +177,8 @@ def vocabularies(seed: int = 0) -> tuple[Vocabulary, Vocabulary]:
     rng = random.Random(seed)
     ru = [line.split() for line in RU_LEXEMES]
     en = [line.split() for line in EN_LEXEMES]
-    return (Vocabulary(ru + _tail(rng, RU_SYLLABLES, RU_ENDINGS, TAIL_LEXEMES), RU_FUNCTION),
-            Vocabulary(en + _tail(rng, EN_SYLLABLES, EN_ENDINGS, TAIL_LEXEMES), EN_FUNCTION))
+    return (Vocabulary(ru + _tail(rng, RU_SYLLABLES, "т", RU_ENDINGS, TAIL_LEXEMES), RU_FUNCTION),
+            Vocabulary(en + _tail(rng, EN_SYLLABLES, "t", EN_ENDINGS, TAIL_LEXEMES), EN_FUNCTION))
 
 
 class SentenceMaker:
