@@ -213,8 +213,10 @@ def _print_comparison(result: EvalResult) -> None:
 @app.command("qa")
 def qa_command(
     pairs_file: Annotated[Path | None, typer.Argument(
-        help="Check this file of pairs (.tsv ru<TAB>en, or .jsonl) instead of the archive.",
-        show_default=False)] = None,
+        help="Check this file instead of the archive: pairs (.tsv ru<TAB>en, .jsonl), or "
+             "English lines with --src.", show_default=False)] = None,
+    src: Annotated[Path | None, typer.Option(
+        "--src", "-s", help="Russian source of a plain-text FILE, line by line.")] = None,
     db: Annotated[Path | None, typer.Option(
         "--db", envvar="RUEN_DB", show_default=False,
         help="Archive file [default: per-user data dir].")] = None,
@@ -237,6 +239,7 @@ def qa_command(
         ruen qa --db archive.db
         ruen qa --db archive.db --severity error --json
         ruen qa pairs.tsv --check numbers --check units
+        ruen qa hyp.en.txt --src src.ru.txt
     """
     if severity not in SEVERITIES:
         raise typer.BadParameter(f"choose one of {', '.join(SEVERITIES)}",
@@ -250,7 +253,17 @@ def qa_command(
     if pairs_file is not None:
         if save:
             raise EvalError("--save stores flags in the archive; it needs --db, not a file.")
-        sources, english = read_sentences(pairs_file, "ru"), read_sentences(pairs_file, "en")
+        english = read_sentences(pairs_file, "en")
+        if src is not None:
+            sources = read_sentences(src, "ru")
+        elif pairs_file.suffix.lower() in (".tsv", ".jsonl", ".ndjson"):
+            sources = read_sentences(pairs_file, "ru")
+        else:
+            raise EvalError(f"{pairs_file}: plain lines have no Russian; pass --src FILE, or a "
+                            ".tsv/.jsonl file of pairs.")
+        if len(sources) != len(english):
+            raise EvalError(f"{src or pairs_file}: {len(sources)} Russian sentences for "
+                            f"{len(english)} English ones; they must be aligned line by line.")
         findings = review_pairs([SentencePair(None, i, 0, ru, en) for i, (ru, en)
                                  in enumerate(zip(sources, english, strict=True))],
                                 checks=checks, glossary=terms)

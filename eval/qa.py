@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from corpus.types import Flag, Severity, TermStatus
-from eval.numerals import EN_MONTHS, EN_MULTIPLIER, EN_NUMERALS, RU_MONTHS, RU_NUMERALS, UNITS
+from eval.numerals import (
+    EN_MONTHS,
+    EN_MULTIPLIER,
+    EN_NUMERALS,
+    EN_ORDINALS,
+    RU_MONTHS,
+    RU_NUMERALS,
+    RU_ORDINALS,
+    UNITS,
+)
 
 Check = Callable[[str, str], list[Flag]]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -87,6 +96,8 @@ def _ru_numeral(word: str) -> int | None:
     for parse in _morph().parse(word):
         if "NUMR" in parse.tag and parse.normal_form in RU_NUMERALS:
             return RU_NUMERALS[parse.normal_form]
+        if "Anum" in parse.tag and parse.normal_form in RU_ORDINALS:
+            return RU_ORDINALS[parse.normal_form]
     return None
 
 
@@ -107,7 +118,7 @@ def _tokens(text: str, lang: str) -> tuple[str, list[_Token]]:
         elif lang == "ru":
             value = _ru_numeral(word.lower())
         else:
-            value = EN_NUMERALS.get(word.lower())
+            value = EN_NUMERALS.get(word.lower(), EN_ORDINALS.get(word.lower()))
         tokens.append(_Token(word, m.start(), m.end(), value))
     return text, tokens
 

@@ -91,3 +91,18 @@ def test_translate_stores_the_flags_of_every_check(tiny_model: Path, db: Path, t
         "empty"}) for p in pairs]
     assert stored == [sorted(f.check for f in run_checks(p.ru, p.en)) for p in pairs]
     assert any(stored), "the noise of a random model should trip at least one check"
+
+
+def test_qa_of_english_lines_needs_the_source(runner, tmp_path: Path) -> None:
+    english = tmp_path / "hyp.txt"
+    english.write_text("".join(f"{en}\n" for _, en, _ in PAIRS), encoding="utf-8")
+    alone = runner.invoke(app, ["qa", str(english)])
+    assert alone.exit_code == 2 and "pass --src FILE" in alone.output
+    source = tmp_path / "src.txt"
+    source.write_text("".join(f"{ru}\n" for ru, _, _ in PAIRS[:2]), encoding="utf-8")
+    short = runner.invoke(app, ["qa", str(english), "--src", str(source)])
+    assert short.exit_code == 2 and "2 Russian sentences for 4 English ones" in short.output
+    source.write_text("".join(f"{ru}\n" for ru, _, _ in PAIRS), encoding="utf-8")
+    result = runner.invoke(app, ["qa", str(english), "--src", str(source), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [f["index"] for f in json.loads(result.stdout)["findings"]] == [1, 2, 3]

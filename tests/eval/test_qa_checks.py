@@ -45,6 +45,13 @@ CASES = [
      "'one' is left out: often a pronoun"),
     (qa.numbers, "Одна деревня сожжена.", "A village was burned.", None, "один -> a"),
     (qa.numbers, "Двести человек.", "Two hundred people.", None, "двести -> two hundred"),
+    (qa.numbers, "Четвёртая дивизия наступает.", "The 4th Division advances.", None,
+     "a written ordinal against a digit one"),
+    (qa.numbers, "4-я бригада и двадцать пятый полк.", "The fourth brigade and the 25th regiment.",
+     None, "ordinals both ways, compound included"),
+    (qa.numbers, "Четвёртая дивизия наступает.", "The 5th Division advances.", "4",
+     "an ordinal changed"),
+    (qa.numbers, "Впервые за годы.", "For the first time in years.", None, "first is left out"),
     # ---- dates (months)
     (qa.dates, "Наступление началось 5 декабря.", "The offensive began on November 5.",
      "December", "a month changed"),
