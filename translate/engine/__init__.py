@@ -9,16 +9,19 @@ from translate.errors import EngineError
 from translate.model import ModelRef
 
 BACKENDS = ("auto", "transformers", "ctranslate2")
+# Benchmarks only (a `DecodeSettings.extra` key): decode exactly this many tokens per sentence,
+# so that every engine does the same work whatever a random-weight model predicts.
+FIXED_OUTPUT_TOKENS = "bench_output_tokens"
 
-__all__ = ["BACKENDS", "DecodeSettings", "Engine", "load_engine"]
+__all__ = ["BACKENDS", "FIXED_OUTPUT_TOKENS", "DecodeSettings", "Engine", "load_engine"]
 
 
 def resolve_backend(backend: str) -> str:
     if backend not in BACKENDS:
         raise EngineError(f"--backend {backend}: choose one of {', '.join(BACKENDS)}.")
     if backend == "auto":
-        # The CTranslate2 fast path is chosen by `auto` once its engine lands (issue 6).
-        return "transformers"
+        # The fast path when it is installed; transformers (always installed) otherwise.
+        return "ctranslate2" if importlib.util.find_spec("ctranslate2") else "transformers"
     return backend
 
 
@@ -28,7 +31,9 @@ def load_engine(ref: ModelRef, backend: str = "auto", *, device: str = "cpu",
     if backend == "ctranslate2":
         if importlib.util.find_spec("ctranslate2") is None:
             raise EngineError("--backend ctranslate2 needs CTranslate2: pip install 'ruen[fast]'.")
-        raise EngineError("the ctranslate2 backend is not available yet.")
+        from translate.engine.ctranslate2 import CTranslate2Engine
+
+        return CTranslate2Engine(ref, device=device, quantize=quantize, threads=threads)
     from translate.engine.transformers import TransformersEngine
 
     return TransformersEngine(ref, device=device, quantize=quantize, threads=threads)

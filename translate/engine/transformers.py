@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 from corpus.types import Hypothesis
+from translate.engine import FIXED_OUTPUT_TOKENS
 from translate.engine.base import DecodeSettings, Engine
 from translate.errors import EngineError
 from translate.model import ModelRef
@@ -31,16 +33,21 @@ class TransformersEngine(Engine):
         self.device = device
         self.quantize = quantize
         self.tokenizer = MarianTokenizer.from_pretrained(ref.path)
-        dtype = torch.float16 if device.startswith("cuda") else torch.float32
+        dtypes = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+        if quantize and quantize not in (*dtypes, "int8"):
+            raise EngineError(f"--quantize {quantize}: the transformers backend takes int8 (CPU), "
+                              f"{', '.join(dtypes)}.")
+        if quantize == "int8" and device != "cpu":
+            raise EngineError("--quantize int8 is for the CPU; on a GPU use float16.")
+        default = torch.float16 if device.startswith("cuda") else torch.float32
+        dtype = dtypes.get(quantize or "", default)
         model = MarianMTModel.from_pretrained(ref.path, dtype=dtype,
                                               attn_implementation="eager").eval()
         if quantize == "int8":
-            if device != "cpu":
-                raise EngineError("--quantize int8 is for the CPU; on a GPU use float16.")
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
-                                                           dtype=torch.qint8)
-        elif quantize:
-            raise EngineError(f"--quantize {quantize}: only int8 is supported.")
+            with warnings.catch_warnings():  # torch deprecates this API (for torchao) loudly
+                warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                               dtype=torch.qint8)
         self.model = model.to(device)
 
     @property
@@ -73,10 +80,13 @@ class TransformersEngine(Engine):
         inputs = self.encode(sentences)
         beam = settings.beam or self.default_beam
         longest = int(inputs["input_ids"].shape[1])
+        lengths = {"max_new_tokens": settings.max_new_tokens(longest, self.max_input_tokens)}
+        if fixed := settings.extra.get(FIXED_OUTPUT_TOKENS):
+            # Benchmarks: exactly `fixed` tokens, then the end token (counted by generate).
+            lengths = {"min_new_tokens": int(fixed) + 1, "max_new_tokens": int(fixed) + 1}
         with self.torch.inference_mode():
             out = self.model.generate(
-                **inputs, num_beams=beam, num_return_sequences=1, max_length=None,
-                max_new_tokens=settings.max_new_tokens(longest, self.max_input_tokens),
+                **inputs, num_beams=beam, num_return_sequences=1, max_length=None, **lengths,
                 return_dict_in_generate=True, output_scores=True,
             )
         texts = self.tokenizer.batch_decode(out.sequences, skip_special_tokens=True)

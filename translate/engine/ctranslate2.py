@@ -1,0 +1,174 @@
+"""The CTranslate2 backend: the fast path on CPU (int8) and CUDA (float16).
+
+The Marian checkpoint is converted once and cached (`translate.engine.cache`); loading it needs
+neither torch nor transformers, so this engine tokenizes with sentencepiece directly, exactly as
+`MarianTokenizer` does (same pieces, same vocabulary, same detokenization).
+
+CTranslate2 has no constrained beam search. Sentences that must contain glossary targets are
+decoded by the transformers backend of the same model, loaded on first need; the provenance of
+every translation made by this engine says so (`constrained: transformers`) and the first such
+sentence logs a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from corpus.types import Hypothesis
+from translate.engine import FIXED_OUTPUT_TOKENS
+from translate.engine.base import DecodeSettings, Engine
+from translate.engine.cache import ensure_converted
+from translate.errors import EngineError
+from translate.model import ModelRef
+
+log = logging.getLogger(__name__)
+
+EOS = "</s>"
+UNK = "<unk>"
+PAD = "<pad>"
+
+
+def default_threads() -> int:
+    """The CPUs this process may run on (cgroup/affinity aware where the OS tells us)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def default_compute_type(device: str) -> str:
+    return "float16" if device.startswith("cuda") else "int8"
+
+
+class MarianPieces:
+    """`MarianTokenizer` without transformers: sentencepiece pieces in, pieces out."""
+
+    def __init__(self, path: Path) -> None:
+        import sentencepiece as spm
+
+        self.source = spm.SentencePieceProcessor(model_file=str(path / "source.spm"))
+        self.target = spm.SentencePieceProcessor(model_file=str(path / "target.spm"))
+        self.vocab = frozenset(json.loads((path / "vocab.json").read_text(encoding="utf-8")))
+        self.special = frozenset({EOS, UNK, PAD})
+
+    def encode(self, sentences: Sequence[str]) -> list[list[str]]:
+        """Source pieces of each sentence, EOS appended; pieces outside the vocabulary are UNK."""
+        encoded = self.source.encode([_without_language_code(s)[1] for s in sentences],
+                                     out_type=str)
+        codes = [_without_language_code(s)[0] for s in sentences]
+        return [[p if p in self.vocab else UNK for p in code + pieces] + [EOS]
+                for code, pieces in zip(codes, encoded, strict=True)]
+
+    def decode(self, pieces: Sequence[str]) -> str:
+        kept = [p for p in pieces if p not in self.special]
+        return self.target.decode_pieces(kept).replace("▁", " ").strip()
+
+    def target_pieces(self, text: str) -> list[str]:
+        return list(self.target.encode(text, out_type=str))
+
+
+def _without_language_code(text: str) -> tuple[list[str], str]:
+    """Multilingual Marian models take a `>>xx<<` target code in front, kept as one piece."""
+    if text.startswith(">>") and (end := text.find("<<")) != -1:
+        return [text[:end + 2]], text[end + 2:]
+    return [], text
+
+
+class CTranslate2Engine(Engine):
+    backend = "ctranslate2"
+    # Through the transformers backend of the same model (see the module docstring).
+    supports_constraints = True
+
+    def __init__(self, ref: ModelRef, *, device: str = "cpu", quantize: str | None = None,
+                 threads: int | None = None) -> None:
+        super().__init__(ref)
+        try:
+            import ctranslate2
+        except ImportError:
+            raise EngineError("--backend ctranslate2 needs CTranslate2: "
+                              "pip install 'ruen[fast]'.") from None
+        kind = device.split(":")[0]
+        if kind not in ("cpu", "cuda"):
+            raise EngineError(f"--device {device}: choose cpu or cuda.")
+        if kind == "cuda" and ctranslate2.get_cuda_device_count() == 0:
+            raise EngineError("--device cuda asked for, but CTranslate2 sees no CUDA GPU here.")
+        compute_type = quantize or default_compute_type(kind)
+        supported = ctranslate2.get_supported_compute_types(kind)
+        if compute_type not in supported:
+            raise EngineError(f"--quantize {compute_type}: CTranslate2 on this {kind} supports "
+                              f"{', '.join(sorted(supported))}.")
+        self.device = device
+        self.compute_type = compute_type
+        self.threads = threads or default_threads()
+        self.converted = ensure_converted(ref, compute_type)
+        index = int(device.split(":")[1]) if ":" in device else 0
+        # One translation at a time, all threads inside it: the pipeline sends one batch at once.
+        self.translator = ctranslate2.Translator(
+            str(self.converted.path), device=kind, device_index=index, compute_type=compute_type,
+            inter_threads=1, intra_threads=self.threads if kind == "cpu" else 0)
+        self.pieces = MarianPieces(ref.path)
+        config = _read_json(ref.path / "config.json")
+        generation = _read_json(ref.path / "generation_config.json")
+        self._max_input = int(config.get("max_position_embeddings", 512))
+        self._beam = int(generation.get("num_beams") or config.get("num_beams") or 1)
+        self._fallback: Engine | None = None
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self._max_input
+
+    @property
+    def default_beam(self) -> int:
+        return self._beam
+
+    def settings_record(self, settings: DecodeSettings) -> dict[str, object]:
+        return {**super().settings_record(settings), "quantize": self.compute_type,
+                "constrained": "transformers"}
+
+    def count_tokens(self, sentences: Sequence[str]) -> list[int]:
+        return [len(p) for p in self.pieces.encode(sentences)] if sentences else []
+
+    def translate_batch(self, sentences: Sequence[str], settings: DecodeSettings
+                        ) -> list[Hypothesis]:
+        if not sentences:
+            return []
+        source = self.pieces.encode(sentences)
+        results = self.translator.translate_batch(
+            source, beam_size=settings.beam or self.default_beam, num_hypotheses=1,
+            return_scores=True, **self._lengths(max(len(s) for s in source), settings))
+        return [Hypothesis(text=self.pieces.decode(r.hypotheses[0]), score=float(r.scores[0]))
+                for r in results]
+
+    def _lengths(self, longest_source: int, settings: DecodeSettings) -> dict[str, int]:
+        """Decoding length limits equal to the transformers backend's: its `max_new_tokens`
+        counts the end token, CTranslate2's `max_decoding_length` does not."""
+        fixed = settings.extra.get(FIXED_OUTPUT_TOKENS)
+        if fixed:
+            return {"min_decoding_length": int(fixed), "max_decoding_length": int(fixed)}
+        cap = settings.max_new_tokens(longest_source, self.max_input_tokens)
+        return {"max_decoding_length": max(1, cap - 1)}
+
+    def translate_constrained(self, sentence: str, targets: Sequence[str],
+                              settings: DecodeSettings) -> Hypothesis:
+        return self.fallback().translate_constrained(sentence, targets, settings)
+
+    def fallback(self) -> Engine:
+        """The transformers engine of the same model, for what CTranslate2 cannot do."""
+        if self._fallback is None:
+            log.warning("CTranslate2 has no constrained decoding: sentences that need glossary "
+                        "terms forced are decoded by the transformers backend (slower).")
+            from translate.engine.transformers import TransformersEngine
+
+            device = "cuda" if self.device.startswith("cuda") else "cpu"
+            quantize = "int8" if device == "cpu" and self.compute_type.startswith("int8") else None
+            self._fallback = TransformersEngine(self.ref, device=device, quantize=quantize,
+                                                threads=self.threads)
+        return self._fallback
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
