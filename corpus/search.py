@@ -329,7 +329,8 @@ class Searcher:
                                                        systems, wanted):
                 match = matches.setdefault(segment, _Match(segment))
                 match.rank_en, match.translation = rank, translation
-        ranked = sorted(matches.values(), key=lambda m: (m.rank_ru + m.rank_en, m.segment))
+        # ties: newest first, as the SQL above orders them, so that pages do not overlap
+        ranked = sorted(matches.values(), key=lambda m: (m.rank_ru + m.rank_en, -m.segment))
         return [self._hit(m, ru_query, en_query, exact, systems)
                 for m in ranked[offset:offset + limit]]
 
@@ -396,7 +397,7 @@ class Searcher:
                 f" FROM {table} f JOIN translations t ON t.id = f.rowid"
                 f" JOIN segments s ON s.id = t.segment_id"
                 f" WHERE {table} MATCH ?{where} ORDER BY f.rowid DESC LIMIT ?)"
-                " ORDER BY r, tid DESC LIMIT ?",
+                " ORDER BY r, sid DESC, tid DESC LIMIT ?",
                 [fts, *params, RANK_WINDOW, fetch])
             found.clear()
             for segment, rank, translation in rows:

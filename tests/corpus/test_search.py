@@ -276,3 +276,15 @@ def test_ranking_window_keeps_the_newest_matches_and_filters_still_reach_old_one
     monkeypatch.setattr(corpus.search, "RANK_WINDOW", 1)
     assert [(h.doc, h.index) for h in search(archive, "Хомс", lang="ru")] == [(2, 0)]
     assert [(h.doc, h.index) for h in search(archive, "Хомс", lang="ru", docs=[1])] == [(1, 3)]
+
+
+def test_pages_do_not_overlap_when_scores_tie(tmp_path: Path) -> None:
+    with Archive(tmp_path / "ties.db") as archive:
+        for n in range(5):  # the same sentence in five documents: five equal scores
+            _store(archive, [("Хомс взят.", "Homs is taken."), (f"Документ {n}.", f"Doc {n}.")],
+                   f"d{n}")
+        for lang in ("ru", "en", "both"):
+            query = "Homs" if lang == "en" else "Хомс"
+            pages = [(h.doc, h.index) for offset in (0, 2, 4)
+                     for h in search(archive, query, lang=lang, limit=2, offset=offset)]
+            assert sorted(pages) == [(d, 0) for d in range(1, 6)], lang
