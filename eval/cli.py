@@ -82,7 +82,7 @@ def eval_command(
     others = [parse_system(spec) for spec in system or []]
     result = evaluate(
         hypotheses, references, sources=sources, glossary=_load_glossary(glossary), name=name,
-        baseline=("baseline", read_sentences(baseline)) if baseline else None,
+        baseline=(_baseline_name(baseline, name), read_sentences(baseline)) if baseline else None,
         systems=[(n, read_sentences(f)) for n, f in others], method=_method(test),
         samples=samples)
     if comet is not None:
@@ -108,6 +108,10 @@ def eval_command(
         print_json(result.as_json(worst) | {"qa": [f.as_json() for f in findings]})
         return
     _print_result(result, worst)
+
+
+def _baseline_name(path: Path, hypothesis: str) -> str:
+    return path.name if path.name != hypothesis else "baseline"
 
 
 def _method(test: str) -> Method:
@@ -180,7 +184,8 @@ def _print_result(result: EvalResult, worst: int) -> None:
         _print_comparison(result)
     chosen = result.worst(worst)
     if chosen:
-        out.print(f"\n[bold]The {len(chosen)} worst sentences by chrF++[/]")
+        plural = "s" if len(chosen) != 1 else ""
+        out.print(f"\n[bold]The {len(chosen)} worst sentence{plural} by chrF++[/]")
         for s in chosen:
             out.print(f"line {s.index + 1}: chrF++ {s.chrf:.1f}, BLEU {s.bleu:.1f}")
             if s.src:

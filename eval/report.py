@@ -88,7 +88,7 @@ def plot_by_length(sentences: Sequence[SentenceScore]) -> str:
     ax.plot(centres, [mean for _, _, mean in bins], "o-", color="C3", label="mean per bin")
     ax.set_xlabel("source length (words)")
     ax.set_ylabel("chrF++")
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 102)  # points at 100 stay visible
     ax.set_title("Sentence chrF++ by length")
     ax.legend()
     return _png(fig)
@@ -232,6 +232,7 @@ def _worst(result: EvalResult, n: int) -> list[str]:
         f"<td class='num'>{s.bleu:.1f}</td>"
         + (f"<td>{escape(s.src)}</td>" if has_src else "")
         + f"<td>{escape(s.hyp)}</td><td>{escape(s.refs[0])}</td></tr>" for s in worst)
-    return [f"<h2>The {len(worst)} worst sentences (by chrF++)</h2><table><tr><th>line</th>"
+    plural = "s" if len(worst) != 1 else ""
+    return [f"<h2>The {len(worst)} worst sentence{plural} (by chrF++)</h2><table><tr><th>line</th>"
             "<th>chrF++</th><th>BLEU</th>" + ("<th>source</th>" if has_src else "")
             + f"<th>hypothesis</th><th>reference</th></tr>{rows}</table>"]

@@ -41,7 +41,7 @@ def test_prints_scores_with_signatures_and_worst(runner, files) -> None:
     out = result.stdout
     assert "BLEU = " in out and "chrF2++ = " in out and "TER = " in out
     assert "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" in out
-    assert "The 1 worst sentences by chrF++" in out
+    assert "The 1 worst sentence by chrF++" in out
     assert "hyp: Coalition took three villages." in out  # the worst of the three
     assert "src: Коалиция" in out
 
@@ -55,7 +55,7 @@ def test_json_with_glossary_and_baseline(runner, files) -> None:
     assert [s["name"] for s in data["scores"]] == ["BLEU", "chrF2++", "TER"]
     assert data["terms"]["occurrences"] >= 1 and data["terms"]["accuracy"] == 100.0
     comparison = data["comparison"]
-    assert comparison["baseline"] == "baseline"
+    assert comparison["baseline"] == "base.txt"  # named after its file
     ours = [s for s in comparison["scores"] if s["system"] == "hyp.txt" and s["metric"] == "BLEU"]
     assert ours[0]["p_value"] is not None and ours[0]["ci"] is not None
     # reference-free QA of the hypothesis: 10 km became 12 miles
