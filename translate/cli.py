@@ -24,6 +24,8 @@ from translate import __version__
 from translate.engine import BACKENDS, FIXED_OUTPUT_TOKENS, DecodeSettings, load_engine
 from translate.engine.cache import ensure_converted
 from translate.engine.ctranslate2 import default_compute_type
+from translate.glossary import cli as glossary_cli
+from translate.glossary.cli import GlossaryOption, NoGlossaryOption, build_glossary
 from translate.job import JobReport, run_job
 from translate.model import default_model, download_model, model_summary, resolve_model
 from translate.pipeline import DocumentResult, Pipeline
@@ -33,6 +35,7 @@ app.add_typer(corpus_cli.app)
 app.add_typer(eval_cli.app)
 model_app = App(help="Download and inspect translation models.")
 app.add_typer(model_app, name="model")
+app.add_typer(glossary_cli.app, name="glossary")
 
 ModelOption = Annotated[str | None, typer.Option(
     "--model", "-m", envvar="RUEN_MODEL", show_default=False,
@@ -79,6 +82,8 @@ def translate(
         "--no-memory", help="Re-translate sentences already in the archive")] = False,
     pattern: Annotated[list[str] | None, typer.Option(
         help="File patterns inside folders [default: *.txt, *.md]")] = None,
+    glossary: GlossaryOption = None,
+    no_glossary: NoGlossaryOption = False,
     bench_output_tokens: Annotated[int | None, typer.Option(
         "--bench-output-tokens", hidden=True,
         help="Benchmarks only: decode exactly N tokens per sentence")] = None,
@@ -91,10 +96,12 @@ def translate(
         ruen translate articles/ --db archive.db
         cat article.txt | ruen translate - --format jsonl
         ruen translate article.txt --model ./opus-mt-ru-en --beam 1
+        ruen translate article.txt --glossary mine.tsv --format jsonl
     """
     if fmt not in PAIR_FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(PAIR_FORMATS)}", param_hint="--format")
     sources = list(find_sources(inputs, pattern or DEFAULT_PATTERNS))
+    terms = build_glossary(glossary, no_glossary)  # a broken glossary fails before the model loads
     ref = resolve_model(model, revision)
     with err.status(f"Loading {ref.name}…") if sys.stderr.isatty() else nullcontext():
         engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads)
@@ -102,6 +109,7 @@ def translate(
     extra = {FIXED_OUTPUT_TOKENS: bench_output_tokens} if bench_output_tokens else {}
     settings = DecodeSettings(beam=beam, max_batch_tokens=batch_tokens, extra=extra)
     pipeline = Pipeline(engine, settings, archive=archive, use_memory=not no_memory,
+                        glossary=terms,
                         checks=DEFAULT_CHECKS)  # QA flags stored with each translation
     out = output.open("w", encoding="utf-8") if output else sys.stdout
 

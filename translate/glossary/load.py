@@ -98,6 +98,39 @@ def _entry(path: Path, line: int, row: dict[str, str]) -> Entry:
                  case_sensitive=flag in _TRUE or flag == "", origin=where)
 
 
+def add_entry(path: Path, entry: Entry) -> str:
+    """Add `entry` to the TSV glossary at `path` (made with a header if new). An entry for the
+    same Russian term is replaced. Returns "added", "updated" or "unchanged"."""
+    for value in (entry.ru, entry.en, entry.note, *entry.variants):
+        if "\t" in value or "\n" in value:
+            raise FormatError(f"{value!r}: tabs and line breaks cannot be stored in a glossary.")
+    if any("|" in v for v in entry.variants):
+        raise FormatError("a variant cannot contain |, which separates variants.")
+    if not entry.ru.strip() or not entry.en.strip():
+        raise FormatError("both the Russian term and the English target are needed.")
+    entries = read_entries(path) if path.exists() else []
+    if path.suffix.lower() in (".csv", ".tbx"):
+        raise FormatError(f"{path}: `ruen glossary add` writes TSV files; name one *.tsv.")
+    old = next((e for e in entries if e.ru == entry.ru), None)
+    if old is not None and (old.en, old.note, old.variants) == (entry.en, entry.note,
+                                                                entry.variants):
+        return "unchanged"
+    kept = [e for e in entries if e.ru != entry.ru] + [entry]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["\t".join(COLUMNS)] + [
+        "\t".join([e.ru, e.en, e.note, "|".join(e.variants),
+                   "yes" if e.case_sensitive else "no"]) for e in kept]
+    if path.exists():  # keep the comments at the top of a hand-written file
+        head = []
+        for line in path.read_text(encoding="utf-8-sig").splitlines():
+            if not line.lstrip().startswith("#"):
+                break
+            head.append(line)
+        lines = head + lines
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "added" if old is None else "updated"
+
+
 # ---------------------------------------------------------------- TBX
 
 

@@ -1,0 +1,122 @@
+"""Enforcing the glossary in decoding, on the tiny random-weight model.
+
+The model cannot produce the targets by itself (its weights are random), so every target in its
+output is the constraint's doing; targets are spelled from pieces its vocabulary has.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corpus.types import Hypothesis
+from translate.engine import DecodeSettings, load_engine
+from translate.engine.constrained import ConstrainedDecoder
+from translate.glossary import Entry, Glossary
+from translate.glossary.verify import contains
+from translate.model import resolve_model
+from translate.pipeline import Pipeline
+
+GLOSSARY = Glossary([
+    Entry("Хама", "Hama"), Entry("Дамаск", "Damascus"), Entry("Хомс", "Homs"),
+    Entry("режим Асада", "the Assad regime"),
+])
+
+# (sentence, targets its terms require)
+CASES = [
+    ("Город Хама полностью освобожден после ожесточенных боев.", {"Hama"}),
+    ("Мы продолжаем двигаться на юг, к Дамаску.", {"Damascus"}),
+    ("В четверг начались новые столкновения в провинции Хомс.", {"Homs"}),
+    ("Силы режима Асада отступают от Хамы к Хомсу.", {"the Assad regime", "Hama", "Homs"}),
+    ("Колонна вышла из Дамаска в Хаму.", {"Damascus", "Hama"}),
+    ("Гражданское сопротивление укрепляет революцию.", set()),
+    ("Министр обороны заявил о тактическом отступлении.", set()),
+    ("Хамство и хамы не имеют отношения к городу.", set()),
+]
+TARGETS = {e.en for e in GLOSSARY.entries}
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model: Path):
+    return load_engine(resolve_model(str(tiny_model)), "transformers")
+
+
+def test_every_expected_target_appears_and_no_other(engine) -> None:
+    settings = DecodeSettings(beam=2)
+    results = Pipeline(engine, settings, glossary=GLOSSARY).translate([s for s, _ in CASES])
+    for (source, expected), (english, terms) in zip(CASES, results, strict=True):
+        present = {t for t in TARGETS if contains(english, t)}
+        assert present == expected, (source, english)
+        assert {t.en for t in terms} == expected
+        assert all(t.status in ("ok", "enforced") for t in terms), terms
+
+
+def test_the_first_pass_misses_the_targets_so_the_constraint_placed_them(engine) -> None:
+    settings = DecodeSettings(beam=2)
+    plain = engine.translate_batch([s for s, e in CASES if e], settings)
+    assert not any(contains(h.text, t) for h in plain for t in TARGETS)
+    results = Pipeline(engine, settings, glossary=GLOSSARY).translate(
+        [s for s, e in CASES if e])
+    assert {t.status for _, terms in results for t in terms} == {"enforced"}
+
+
+def test_a_target_the_vocabulary_cannot_spell_stays_missing(engine) -> None:
+    # `Ж` is not in the tiny English vocabulary: nothing is pasted in, the term is reported
+    glossary = Glossary([Entry("Хама", "Жama")])
+    [(english, terms)] = Pipeline(engine, DecodeSettings(beam=2), glossary=glossary).translate(
+        ["Город Хама освобожден."])
+    assert "Жama" not in english
+    assert [(t.ru, t.en, t.status) for t in terms] == [("Хама", "Жama", "missing")]
+
+
+def test_constrained_decoding_without_targets_is_greedy_search(engine) -> None:
+    decoder = ConstrainedDecoder(engine.model, engine.tokenizer)
+    sentence = CASES[0][0]
+    plain = engine.translate_batch([sentence], DecodeSettings(beam=1, length_slack=5,
+                                                              length_ratio=0))
+    ours = decoder.translate(sentence, [], beam=1, max_new_tokens=4)
+    assert ours.text == plain[0].text
+
+
+class _Fixed:
+    """An engine stand-in that always says the same English and cannot constrain."""
+
+    supports_constraints = False
+
+    def __init__(self, english: str) -> None:
+        self.english = english
+
+
+@pytest.mark.parametrize(("english", "final", "status"), [
+    ("Fighting near Hama.", "Fighting near Hama.", "ok"),            # already right
+    ("Fighting near Khama.", "Fighting near Hama.", "enforced"),     # variant rewritten
+    ("Fighting near Khamas.", "Fighting near Khamas.", "missing"),   # not a whole-word variant
+])
+def test_variants_are_rewritten_only_as_whole_words(english: str, final: str,
+                                                    status: str) -> None:
+    glossary = Glossary([Entry("Хама", "Hama", variants=("Khama",))])
+    [(text, terms)] = glossary.enforce(["Бои у Хамы."], [Hypothesis(english)], _Fixed(english),
+                                       DecodeSettings())
+    assert text == final
+    assert [t.status for t in terms] == [status]
+
+
+def test_variants_are_not_touched_without_the_source_term() -> None:
+    glossary = Glossary([Entry("Хама", "Hama", variants=("Khama",))])
+    [(text, terms)] = glossary.enforce(["Бои у Хомса."], [Hypothesis("Khama is far.")],
+                                       _Fixed(""), DecodeSettings())
+    assert (text, terms) == ("Khama is far.", ())
+
+
+def test_rewriting_keeps_one_article_and_sentence_case() -> None:
+    glossary = Glossary([Entry("режим Асада", "the Assad regime",
+                               variants=("regime of Assad", "Assad's regime"))])
+    cases = [("The regime of Assad fell.", "The Assad regime fell."),
+             ("Assad's regime fell.", "The Assad regime fell."),
+             ("He fought the regime of Assad.", "He fought the Assad regime.")]
+    for english, expected in cases:
+        [(text, terms)] = glossary.enforce(["Режим Асада пал."], [Hypothesis(english)],
+                                           _Fixed(english), DecodeSettings())
+        assert text == expected
+        assert terms[0].status == "enforced"

@@ -1,0 +1,66 @@
+"""How consistently the archive renders each glossary term: for every entry, the sentences
+containing it and each distinct English rendering found for it, with counts."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from corpus.types import SentencePair
+from translate.glossary.core import Glossary
+from translate.glossary.entries import Entry
+from translate.glossary.verify import find
+
+#: How close (rapidfuzz ratio or token-sorted ratio, 0-100) a run of English words must be to
+#: the target to be taken as the model's rendering of it (`Khama` for `Hama`: 89).
+MIN_SIMILARITY = 70
+NOT_FOUND = "(not found)"
+_WORD = re.compile(r"[\w'’-]+")
+
+
+@dataclass
+class EntryAudit:
+    entry: Entry
+    sentences: int = 0
+    renderings: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def consistent(self) -> bool:
+        return set(self.renderings) <= {self.entry.en}
+
+    def as_json(self) -> dict[str, object]:
+        return {"ru": self.entry.ru, "en": self.entry.en, "sentences": self.sentences,
+                "consistent": self.consistent,
+                "renderings": [{"en": en, "count": n} for en, n in self.renderings.most_common()]}
+
+
+def rendering(english: str, entry: Entry) -> str:
+    """What stands for `entry` in `english`: the target, a listed variant, the run of words
+    most like the target (one word fewer to two more than it has), or NOT_FOUND."""
+    for candidate in (entry.en, *entry.variants):
+        if (m := find(english, candidate)) is not None:
+            return m.group()
+    words = list(_WORD.finditer(english))
+    size = len(entry.en.split())
+    best, best_score = NOT_FOUND, float(MIN_SIMILARITY)
+    for n in range(max(1, size - 1), size + 3):  # `Command of Military Operations`: 4 for 3
+        for i in range(len(words) - n + 1):
+            text = english[words[i].start():words[i + n - 1].end()]
+            score = max(fuzz.ratio(text, entry.en), fuzz.token_sort_ratio(text, entry.en))
+            if score > best_score:
+                best, best_score = text, score
+    return best
+
+
+def audit(glossary: Glossary, pairs: Iterable[SentencePair]) -> list[EntryAudit]:
+    """One EntryAudit per glossary entry, in glossary order (entries never seen included)."""
+    audits = {entry: EntryAudit(entry) for entry in glossary.entries}
+    for pair in pairs:
+        for entry in dict.fromkeys(m.entry for m in glossary.match(pair.ru)):
+            audits[entry].sentences += 1
+            audits[entry].renderings[rendering(pair.en, entry)] += 1
+    return list(audits.values())

@@ -1,0 +1,153 @@
+"""`ruen glossary`: check, list, add and audit glossary terms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from corpus.console import App, err, print_json
+from corpus.ingest import STDIN
+from corpus.store import Archive, default_archive_path
+from translate.glossary.audit import audit
+from translate.glossary.core import Glossary, load_glossary
+from translate.glossary.entries import Entry
+from translate.glossary.load import add_entry, user_glossary_path
+from translate.job import read_source
+from translate.segment import segment
+
+app = App(help="Glossaries: the same English name for every form of a Russian one.")
+
+GlossaryOption = Annotated[list[Path] | None, typer.Option(
+    "--glossary", "-g", show_default=False,
+    help="Glossary file (TSV, CSV or TBX) over the default one; repeatable, later files win.")]
+NoGlossaryOption = Annotated[bool, typer.Option(
+    "--no-glossary", help="Leave out the shipped default glossary and your own "
+                          "(`ruen glossary add`); only --glossary files are used.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
+
+
+def build_glossary(paths: list[Path] | None, no_glossary: bool) -> Glossary | None:
+    """The glossary the options ask for, or None when there is none at all."""
+    if no_glossary and not paths:
+        return None
+    return load_glossary(paths or (), use_default=not no_glossary)
+
+
+@app.command("check")
+def check(
+    path: Annotated[str, typer.Argument(help="A Russian text file, or - for stdin.")],
+    glossary: GlossaryOption = None,
+    no_glossary: NoGlossaryOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Show the glossary terms found in each sentence of a Russian text (no translation).
+
+    Example: `ruen glossary check article.txt --glossary mine.tsv --json`
+    """
+    terms = build_glossary(glossary, no_glossary) or Glossary([])
+    document = read_source(path if path == STDIN else str(Path(path)))
+    rows = []
+    for s in segment(document.text):
+        matches = terms.match(s.ru)
+        rows.append({"index": s.index, "ru": s.ru, "terms": [
+            {"ru": m.surface, "start": m.start, "end": m.end, "en": m.entry.en,
+             "entry": m.entry.ru, "origin": m.entry.origin} for m in matches]})
+    if json:
+        print_json(rows)
+        return
+    for row in rows:
+        if row["terms"]:
+            found = "; ".join(f"{t['ru']} → {t['en']}" for t in row["terms"])
+            print(f"{row['index']}\t{found}")
+    total = sum(len(r["terms"]) for r in rows)
+    print(f"{total} term(s) in {sum(bool(r['terms']) for r in rows)} of {len(rows)} "
+          f"sentence(s); glossary {terms.version if len(terms) else 'empty'}.")
+
+
+@app.command("list")
+def list_entries(
+    glossary: GlossaryOption = None,
+    no_glossary: NoGlossaryOption = False,
+    forms: Annotated[bool, typer.Option("--forms", help="Also every Russian form matched.")
+                     ] = False,
+    json: JsonOption = False,
+) -> None:
+    """List the glossary entries in effect (default, yours, and --glossary files).
+
+    Example: `ruen glossary list --glossary mine.tsv`
+    """
+    terms = build_glossary(glossary, no_glossary) or Glossary([])
+    rows = [{"ru": e.ru, "en": e.en, "note": e.note, "variants": list(e.variants),
+             "case_sensitive": e.case_sensitive, "origin": e.origin,
+             **({"forms": terms.forms(e)} if forms else {})} for e in terms.entries]
+    if json:
+        print_json(rows)
+        return
+    for e in terms.entries:  # one line per entry: readable, and grep/cut-able
+        print("\t".join([e.ru, e.en, e.note]).rstrip())
+        if forms:
+            print("\t" + ", ".join(terms.forms(e)))
+    err.print(f"glossary {terms.version}: {len(rows)} entries from "
+              f"{', '.join(terms.sources) or 'nowhere'}", highlight=False, soft_wrap=True)
+
+
+@app.command("add")
+def add(
+    ru: Annotated[str, typer.Argument(help="The Russian term, in the nominative.")],
+    en: Annotated[str, typer.Argument(help="Its English target.")],
+    note: Annotated[str, typer.Option(help="A note for people.")] = "",
+    variant: Annotated[list[str] | None, typer.Option(
+        help="A wrong English rendering to rewrite to EN; repeatable.")] = None,
+    to: Annotated[Path | None, typer.Option(
+        "--to", show_default=False,
+        help="TSV file to add to [default: your glossary, $RUEN_GLOSSARY or the per-user "
+             "data dir]")] = None,
+) -> None:
+    """Add a term (or change its target) in your glossary, used by every later translation.
+
+    Example: `ruen glossary add "Абу Мухаммад аль-Джулани" "Abu Mohammed al-Julani"`
+    """
+    path = to or user_glossary_path()
+    entry = Entry(ru=ru.strip(), en=en.strip(), note=note,
+                  variants=tuple(v.strip() for v in variant or () if v.strip()))
+    outcome = add_entry(path, entry)
+    forms = Glossary([entry]).forms(entry)
+    print(f"{outcome}: {entry.ru} → {entry.en} in {path} ({len(forms)} Russian forms match)")
+
+
+@app.command("audit")
+def audit_archive(
+    db: Annotated[Path | None, typer.Option(
+        "--db", envvar="RUEN_DB", show_default=False,
+        help="Archive file [default: per-user data dir].")] = None,
+    glossary: GlossaryOption = None,
+    no_glossary: NoGlossaryOption = False,
+    all_entries: Annotated[bool, typer.Option("--all", help="Also entries never seen.")
+                           ] = False,
+    json: JsonOption = False,
+) -> None:
+    """For each glossary entry: how many archived sentences contain it and every English
+    rendering found for it, with counts, so inconsistent names stand out.
+
+    Example: `ruen glossary audit --db archive.db`
+    """
+    terms = build_glossary(glossary, no_glossary) or Glossary([])
+    with Archive(db or default_archive_path(), readonly=True) as archive:
+        results = audit(terms, archive.pairs())
+    if not all_entries:
+        results = [r for r in results if r.sentences]
+    if json:
+        print_json([r.as_json() for r in results])
+        return
+    table = Table("ru", "target", "sentences", "renderings found", title="glossary audit")
+    for r in results:
+        found = ", ".join(f"{en} ×{n}" for en, n in r.renderings.most_common())
+        style = None if r.consistent else "yellow"
+        table.add_row(r.entry.ru, r.entry.en, str(r.sentences), found, style=style)
+    Console().print(table)
+    inconsistent = sum(not r.consistent for r in results)
+    print(f"{inconsistent} of {len(results)} term(s) rendered other than their target.")
