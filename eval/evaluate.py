@@ -61,6 +61,8 @@ class EvalResult:
             "terms": self.terms.as_json() if self.terms else None,
             "comparison": self.comparison.as_json() if self.comparison else None,
             "worst": [s.as_json() for s in self.worst(worst)],
+            "sentence_scores": [{"index": s.index, "chrf": round(s.chrf, 2),
+                                 "bleu": round(s.bleu, 2)} for s in self.sentences],
         }
 
 

@@ -53,6 +53,8 @@ def test_json_with_glossary_and_baseline(runner, files) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [s["name"] for s in data["scores"]] == ["BLEU", "chrF2++", "TER"]
+    assert [s["index"] for s in data["sentence_scores"]] == [0, 1, 2]
+    assert data["sentence_scores"][0]["chrf"] == 100.0  # the first sentence is the reference
     assert data["terms"]["occurrences"] >= 1 and data["terms"]["accuracy"] == 100.0
     comparison = data["comparison"]
     assert comparison["baseline"] == "base.txt"  # named after its file
