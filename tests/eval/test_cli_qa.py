@@ -106,3 +106,19 @@ def test_qa_of_english_lines_needs_the_source(runner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["qa", str(english), "--src", str(source), "--json"])
     assert result.exit_code == 0, result.output
     assert [f["index"] for f in json.loads(result.stdout)["findings"]] == [1, 2, 3]
+
+
+def test_qa_with_a_glossary_checks_terms_again(runner, db: Path) -> None:
+    pairs = [SentencePair(None, 0, 0, "ХТШ взяла аэропорт.", "KhTSh took the airport.",
+                          start=0, end=19),
+             SentencePair(None, 1, 0, "ХТШ наступает.", "HTS advances.", start=20, end=34)]
+    with Archive(db) as archive:
+        archive.save_document(Document("a.txt", "a", "text"), pairs, System("m"))
+    plain = runner.invoke(app, ["qa", "--db", str(db), "--json"])
+    assert json.loads(plain.stdout)["flagged"] == 0  # no term statuses were stored
+    result = runner.invoke(app, ["qa", "--db", str(db), "--glossary", "default", "--json"])
+    assert result.exit_code == 0, result.output
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["index"] == 0
+    assert [f["check"] for f in finding["flags"]] == ["glossary-missing"]
+    assert "HTS" in finding["flags"][0]["message"]
