@@ -329,8 +329,9 @@ class Searcher:
                                                        systems, wanted):
                 match = matches.setdefault(segment, _Match(segment))
                 match.rank_en, match.translation = rank, translation
-        # ties: newest first, as the SQL above orders them, so that pages do not overlap
-        ranked = sorted(matches.values(), key=lambda m: (m.rank_ru + m.rank_en, -m.segment))
+        # equal scores: newest first, as the SQL above orders them, so pages do not overlap
+        ranked = sorted(matches.values(), key=lambda m: (m.rank_ru + m.rank_en, -m.segment,
+                                                         -(m.translation or 0)))
         return [self._hit(m, ru_query, en_query, exact, systems)
                 for m in ranked[offset:offset + limit]]
 
@@ -377,32 +378,38 @@ class Searcher:
     def _ru(self, fts: str, docs: Sequence[int], since: str | None, systems: Sequence[int],
             wanted: int) -> list[tuple[int, float]]:
         where, params = self._filters(docs, since, systems, translations=False)
+        # without filters the window is read from the index alone (no join per match)
+        join = " JOIN segments s ON s.id = f.rowid" if where else ""
         rows = self._run(
-            "SELECT id, r FROM (SELECT s.id AS id, f.rank AS r FROM segments_fts f"
-            " JOIN segments s ON s.id = f.rowid"
-            f" WHERE segments_fts MATCH ?{where} ORDER BY f.rowid DESC LIMIT ?)"
+            "SELECT id, r FROM (SELECT f.rowid AS id, f.rank AS r FROM segments_fts f"
+            f"{join} WHERE segments_fts MATCH ?{where} ORDER BY f.rowid DESC LIMIT ?)"
             " ORDER BY r, id DESC LIMIT ?",
             [fts, *params, RANK_WINDOW, wanted])
         return [(r[0], r[1]) for r in rows]
 
     def _en(self, table: str, fts: str, docs: Sequence[int], since: str | None,
             systems: Sequence[int], wanted: int) -> list[tuple[int, float, int]]:
-        """Best-ranked matching translation per sentence (a sentence may have several)."""
+        """Best-ranked matching translation per sentence (a sentence may have several);
+        equal scores newest translation first."""
         where, params = self._filters(docs, since, systems, translations=True)
+        join = (" JOIN translations t ON t.id = f.rowid JOIN segments s ON s.id = t.segment_id"
+                if where else "")
         found: dict[int, tuple[int, float, int]] = {}
         fetch = wanted * 2
         while True:
-            rows = self._run(
-                "SELECT sid, r, tid FROM (SELECT s.id AS sid, f.rank AS r, t.id AS tid"
-                f" FROM {table} f JOIN translations t ON t.id = f.rowid"
-                f" JOIN segments s ON s.id = t.segment_id"
-                f" WHERE {table} MATCH ?{where} ORDER BY f.rowid DESC LIMIT ?)"
-                " ORDER BY r, sid DESC, tid DESC LIMIT ?",
+            ranked = self._run(
+                "SELECT tid, r FROM (SELECT f.rowid AS tid, f.rank AS r"
+                f" FROM {table} f{join} WHERE {table} MATCH ?{where}"
+                " ORDER BY f.rowid DESC LIMIT ?) ORDER BY r, tid DESC LIMIT ?",
                 [fts, *params, RANK_WINDOW, fetch])
+            segments = dict(self.db.execute(
+                f"SELECT id, segment_id FROM translations WHERE id IN"
+                f" ({','.join('?' * len(ranked))})", [r[0] for r in ranked]).fetchall())
             found.clear()
-            for segment, rank, translation in rows:
+            for translation, rank in ranked:
+                segment = segments[translation]
                 found.setdefault(segment, (segment, rank, translation))
-            if len(found) >= wanted or len(rows) < fetch:
+            if len(found) >= wanted or len(ranked) < fetch:
                 return list(found.values())[:wanted]
             fetch *= 4
 
