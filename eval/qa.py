@@ -170,6 +170,24 @@ def _combine(values: list[float]) -> list[float]:
     return numbers
 
 
+SCALES = (1e3, 1e6, 1e9)  # "5 тыс." is 5,000 and "2 million" is "2 млн"
+
+
+def _unscaled(missing: Counter[float], extra: Counter[float]
+              ) -> tuple[Counter[float], Counter[float]]:
+    """Pair a number on one side with a thousand, million or billion times it on the other:
+    scale words (тыс., млн, тысячи, million) are not numbers, so "5 тыс." reads as 5."""
+    missing, extra = Counter(missing), Counter(extra)
+    for small, large in ((missing, extra), (extra, missing)):
+        for value in list(small.elements()):
+            for scale in SCALES:
+                if large[value * scale] > 0 and small[value] > 0:
+                    small[value] -= 1
+                    large[value * scale] -= 1
+                    break
+    return +missing, +extra
+
+
 def _fmt(value: float) -> str:
     return f"{value:g}" if value != int(value) else str(int(value))
 
@@ -177,7 +195,7 @@ def _fmt(value: float) -> str:
 def numbers(ru: str, en: str) -> list[Flag]:
     """The numbers of the source and the translation differ (as multisets)."""
     source, target = Counter(numbers_in(ru, "ru")), Counter(numbers_in(en, "en"))
-    missing, extra = source - target, target - source
+    missing, extra = _unscaled(source - target, target - source)
     if not missing and not extra:
         return []
     parts = []
