@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from corpus.types import Flag, SentencePair
-from eval.errors import EvalError
+from eval.errors import EvalError, MissingExtra
 from eval.evaluate import evaluate
 from eval.report import length_bins, render_report, write_report
 from eval.review import Finding
@@ -65,3 +65,12 @@ def test_length_bins_average_per_bin() -> None:
     bins = length_bins(result.sentences)
     assert [(label, n) for label, n, _ in bins] == [("1–10", 3)]
     assert bins[0][2] == pytest.approx(sum(s.chrf for s in result.sentences) / 3)
+
+
+def test_without_matplotlib_the_report_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'ruen\[report\]'"):
+        render_report(evaluate(HYP, [REF]))
