@@ -31,7 +31,7 @@ def split_long(sentence: str, count: Callable[[str], int], limit: int) -> list[s
     """Cut a sentence the model cannot take whole into pieces of at most `limit` tokens, at
     clause boundaries where possible, so that nothing is truncated. Joined with a space, the
     pieces give back the sentence (up to the whitespace at the cuts)."""
-    if count(sentence) <= limit:
+    if count(sentence) <= limit or len(sentence) < 2:  # one character cannot be cut further
         return [sentence]
     for pattern in CLAUSE_BREAKS:
         parts = [p for p in pattern.split(sentence) if p]
