@@ -16,6 +16,7 @@ from translate.segment import segment
 
 SEGMENTER = "razdel+news-1"
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+URL = re.compile(r"(?:https?://|www\.)\S+")
 # Below this share of Cyrillic among its letters a sentence is translated but flagged.
 MOSTLY_RUSSIAN = 0.5
 
@@ -166,9 +167,9 @@ class Pipeline:
 
 def _language_flags(ru: str) -> list[Flag]:
     """`not-russian` for a sentence whose letters are not (mostly) Cyrillic."""
-    letters = [c for c in ru if c.isalpha()]
+    letters = [c for c in URL.sub(" ", ru) if c.isalpha()]
     if not letters:
-        return []  # numbers, URLs' punctuation, emoji: nothing to say
+        return []  # numbers, URLs, emoji: nothing to say
     cyrillic = sum(1 for c in letters if CYRILLIC.match(c))
     if cyrillic == 0:
         return [Flag("not-russian", "warning", "no Cyrillic letters: copied untranslated")]

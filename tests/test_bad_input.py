@@ -1,0 +1,329 @@
+"""The bad-input matrix: what `ruen` does with every kind of input it should not choke on.
+
+Each row of `REFUSED` is (input, exit code, message): the command runs through the real CLI on
+the tiny model, prints one `error:` line per problem naming the file (and line) and what to do,
+exits with that code, shows no traceback, and leaves the archive exactly as it was.
+Each row of `ACCEPTED` is input that is translated or passed through, with what each sentence
+becomes (`mt`: translated, `copy`: kept as is) and the flags it gets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import zipfile
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from corpus.store import SCHEMA_VERSION, Archive
+from corpus.types import Document, SentencePair, System
+from translate.cli import app
+
+RU = "Город Хама освобожден. Силы режима отступают.\n"
+SEED = "Мы продолжаем двигаться на юг."  # stored before every refused command
+
+
+def _zip() -> bytes:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("article.txt", RU * 50)
+    return buffer.getvalue()
+
+
+# A PDF: its header is ASCII and its streams are compressed bytes, with no NUL to give it away.
+PDF = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+       b"4 0 obj\n<< /Length 60 /Filter /FlateDecode >>\nstream\nx\x9c\xed\xbd\x07`\x1cI\x96%&/m"
+       b"\xca{\x7fJ\xf5J\xd7\xe0t\xa1\x08\x80`\x13$\xd8\x90@\x10\xec\xc1\x88\xcd\xe6\x92\xec\x1di"
+       b"G#)\xab*\x81\xcaeVe]f\x16@\xcc\xed\x9d\xbc\xf7\xde{\xef\xbd\xf7\xde{\xef\xbd\xf7\xba;\x9d"
+       b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Input that is refused: `args` may contain `{tmp}` (the test's folder); `files` are written
+    there first; `message` is a regular expression, `{tmp}` and `{file}` (the first file)
+    replaced by their escaped paths."""
+
+    id: str
+    files: dict[str, bytes]
+    message: str
+    args: tuple[str, ...] = ("translate", "{file}")
+    stdin: str | None = None
+    code: int = 2
+    translated: tuple[str, ...] = ()  # sentences of good files in the same run, still printed
+
+
+REFUSED = [
+    # -------- files that are not Russian text
+    Refused("empty file", {"a.txt": b""}, r"{file}: empty file"),
+    Refused("whitespace only", {"a.txt": b" \n\t\n\r\n  \n"},
+            r"{file}: (empty file|only whitespace)"),
+    Refused("empty stdin", {}, r"<stdin>: empty file", args=("translate", "-"), stdin=""),
+    Refused("PNG image named .txt", {"a.txt": PNG}, r"{file}: .*(binary|PNG image)"),
+    Refused("zip archive named .txt", {"a.txt": _zip()}, r"{file}: .*(binary|ZIP archive)"),
+    Refused("PDF named .txt (no NUL bytes)", {"a.txt": PDF}, r"{file}: .*(binary|PDF)"),
+    # ISO-8859-5 and Mac Cyrillic decode as KOI8-R garbage unless recognised
+    Refused("ISO-8859-5", {"a.txt": RU.encode("iso-8859-5")},
+            r"{file}: .*(UTF-8, Windows-1251 or KOI8-R|encoding)"),
+    Refused("UTF-8 and Windows-1251 mixed", {
+        "a.txt": RU.encode() + "Мы продолжаем двигаться на юг.\n".encode("cp1251")},
+        r"{file}(:2:|.*line 2).*(encoding|UTF-8)"),
+    # -------- paths and options
+    Refused("no such file", {}, r"{tmp}/missing.txt: no such file or folder",
+            args=("translate", "{tmp}/missing.txt")),
+    Refused("folder without text files", {"notes/a.pdf": PDF}, r"{tmp}/notes: no \*.txt",
+            args=("translate", "{tmp}/notes")),
+    Refused("unknown output format", {"a.txt": RU.encode()}, r"--format.*text, tsv, jsonl",
+            args=("translate", "{file}", "--format", "xml")),
+    # -------- a folder with some bad files: the good ones are translated, the bad reported last
+    Refused("folder with an empty and a binary file", {
+        "in/good.txt": RU.encode(), "in/empty.txt": b"", "in/image.txt": PNG},
+        r"{tmp}/in/empty.txt: empty file.*\n.*{tmp}/in/image.txt: .*(binary|PNG image)",
+        args=("translate", "{tmp}/in", "--format", "jsonl"),
+        translated=("Город Хама освобожден.", "Силы режима отступают.")),
+    # -------- archives that cannot be used
+    Refused("archive is a text file", {"a.txt": RU.encode(), "notes.db": RU.encode() * 20},
+            r"{tmp}/notes.db: not a ruen archive",
+            args=("translate", "{file}", "--db", "{tmp}/notes.db")),
+    Refused("archive is another program's SQLite database",
+            {"a.txt": RU.encode(), "other.db": b""}, r"{tmp}/other.db: an SQLite file, but not a "
+            "ruen archive", args=("translate", "{file}", "--db", "{tmp}/other.db")),
+]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Input that is translated or passed through: for each sentence, its origin (`mt` or
+    `copy`) and the checks that flagged it."""
+
+    id: str
+    text: str
+    expected: list[tuple[str, set[str]]]
+    same_text: bool = False  # every sentence printed exactly as written (nothing to translate)
+
+
+ACCEPTED = [
+    Accepted("English", "The regime forces are retreating. We keep moving south.\n",
+             [("copy", {"not-russian"}), ("copy", {"not-russian"})], same_text=True),
+    Accepted("Arabic", "تقدمت قوات المعارضة نحو مدينة حماة.\n", [("copy", {"not-russian"})],
+             same_text=True),
+    Accepted("Russian and English sentences mixed",
+             "Город Хама освобожден. The regime forces are retreating.\n",
+             [("mt", set()), ("copy", {"not-russian"})]),
+    Accepted("mostly English with a Russian word",
+             "The Syrian city of Hama, or Хама, was captured on Thursday by rebel forces.\n",
+             [("mt", {"not-russian"})]),
+    Accepted("numbers only", "2024 12 345 678,90\n", [("copy", set())], same_text=True),
+    Accepted("URLs only", "https://example.com/news/2024/hama?id=12\n\nwww.example.org\n",
+             [("copy", set()), ("copy", set())], same_text=True),
+    Accepted("HTML markup", "<p>Город <b>Хама</b> освобожден.</p>\n", [("mt", set())]),
+    Accepted("emoji", "Город Хама освобожден 🎉🇸🇾. Силы режима отступают 🏃.\n",
+             [("mt", set()), ("mt", set())]),
+    Accepted("control characters",
+             "Город\x07 Хама\x1b освобожден.\x0c Силы режима\x7f отступают.\n",
+             [("mt", set()), ("mt", set())]),
+    Accepted("only emoji and punctuation", "🎉🎉 — *** !!!\n", [("copy", set())], same_text=True),
+]
+
+
+def _seed(db: Path) -> None:
+    with Archive(db) as archive:
+        archive.save_document(
+            Document(path="seed.txt", title="seed", text=SEED),
+            [SentencePair(doc=None, index=0, paragraph=0, ru=SEED, en="We keep moving south.")],
+            System("seed"))
+
+
+def _archive_rows(db: Path) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return con.execute("SELECT s.ru, t.en FROM segments s JOIN translations t"
+                           " ON t.segment_id = s.id ORDER BY t.id").fetchall()
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=lambda c: c.id)
+def test_refused(case: Refused, tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
+    for name, content in case.files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
+    if "other.db" in case.files:
+        with closing(sqlite3.connect(tmp_path / "other.db")) as con:
+            con.execute("CREATE TABLE people (name TEXT)")
+            con.commit()
+    inputs = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    first = tmp_path / next(iter(case.files), "")
+    if "--db" not in case.args:
+        _seed(db)
+    before = _archive_rows(db) if db.exists() else None
+    args = [a.format(tmp=tmp_path, file=first) for a in case.args]
+    result = runner.invoke(app, [*args, "--model", str(tiny_model)] if args[0] == "translate"
+                           else args, input=case.stdin)
+
+    assert result.exit_code == case.code, result.output
+    message = case.message.replace("{tmp}", re.escape(str(tmp_path))).replace(
+        "{file}", re.escape(str(first)))
+    assert re.search(message, result.stderr), result.stderr
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert all(line.startswith("error:") or "Usage:" in result.stderr for line in lines), lines
+    assert {path: path.read_bytes() for path in inputs} == inputs  # inputs never touched
+    printed = [json.loads(line)["ru"] for line in result.stdout.splitlines() if line.strip()]
+    assert printed == list(case.translated)
+    if before is not None:  # nothing stored is lost; only the good files were added
+        after = _archive_rows(db)
+        assert after[:len(before)] == before
+        assert [ru for ru, _ in after[len(before):]] == list(case.translated)
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=lambda c: c.id)
+def test_accepted(case: Accepted, tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text(case.text, encoding="utf-8")
+    result = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model),
+                                 "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    # other checks (eval.qa) flag the tiny model's random output too: only ours matters here
+    assert [(r["origin"], {f["check"] for f in r["flags"]} & {"not-russian"}) for r in rows
+            ] == case.expected
+    assert all(r["en"].strip() for r in rows)
+    for r in rows:
+        if r["origin"] == "copy":
+            assert r["en"] == r["ru"]
+    if case.same_text:
+        text = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model)])
+        assert text.stdout.split() == case.text.split()
+    # stored as printed, flags included
+    exported = runner.invoke(app, ["export", "--format", "jsonl"])
+    assert [(r["ru"], r["en"], r["flags"]) for r in map(json.loads, exported.stdout.splitlines())
+            ] == [(r["ru"], r["en"], r["flags"]) for r in rows]
+
+
+def test_an_archive_from_a_newer_ruen_is_refused_by_every_command(
+        tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
+    _seed(db)
+    with closing(sqlite3.connect(db)) as con:
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+        con.commit()
+    source = tmp_path / "a.txt"
+    source.write_text(RU, encoding="utf-8")
+    for args in (["translate", str(source), "--model", str(tiny_model)], ["list"],
+                 ["export", "--format", "tsv"], ["show", "1"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert re.fullmatch(rf"error: {re.escape(str(db))}: archive schema version "
+                            rf"{SCHEMA_VERSION + 5} is newer than this ruen understands "
+                            rf"\({SCHEMA_VERSION}\); upgrade ruen.\n", result.stderr), result.stderr
+
+
+def test_a_20000_character_sentence_without_punctuation_is_translated_whole(
+        tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
+    """Longer than the model's 512 tokens: cut at word boundaries and rejoined, never
+    truncated; stored as one sentence."""
+    words = ["город", "хама", "силы", "режима", "отступают", "под", "давлением", "мы"]
+    text = ""
+    while len(text) < 20_000:
+        text += words[len(text) % len(words)] + " "
+    text = text[:20_000].strip()
+    source = tmp_path / "long.txt"
+    source.write_text(text + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model),
+                                 "--beam", "1", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["ru"] == text and (row["start"], row["end"]) == (0, len(text))
+    assert row["en"].strip()
+
+
+def test_a_sentence_too_long_for_the_model_reaches_it_whole_in_pieces(tiny_model: Path) -> None:
+    """Every word of an over-long sentence goes to the engine, in order, in pieces the model
+    accepts: nothing is truncated."""
+    from translate.engine import DecodeSettings, load_engine
+    from translate.model import resolve_model
+    from translate.pipeline import Pipeline
+
+    engine = load_engine(resolve_model(str(tiny_model), None), "transformers")
+    seen: list[str] = []
+    translate_batch: Callable = engine.translate_batch
+
+    def recording(sentences, settings):  # type: ignore[no-untyped-def]
+        seen.extend(sentences)
+        return translate_batch(sentences, settings)
+
+    engine.translate_batch = recording  # type: ignore[method-assign]
+    words = [f"город{n % 10} хама{n % 7}" for n in range(1500)]
+    sentence = " ".join(words)
+    assert engine.count_tokens([sentence])[0] > engine.max_input_tokens
+    [(english, _)] = Pipeline(engine, DecodeSettings(beam=1)).translate([sentence])
+    assert len(seen) > 1
+    assert all(n <= engine.max_input_tokens for n in engine.count_tokens(seen))
+    assert " ".join(seen).split() == sentence.split()
+    assert english.strip()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_an_unreadable_file_in_a_folder_is_reported_and_the_others_translated(
+        tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(RU, encoding="utf-8")
+    locked = folder / "b.txt"
+    locked.write_text(RU.replace("Хама", "Хомс"), encoding="utf-8")
+    locked.chmod(0)
+    try:
+        result = runner.invoke(app, ["translate", str(folder), "--model", str(tiny_model),
+                                     "--format", "jsonl"])
+    finally:
+        locked.chmod(0o644)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {locked}: cannot read (Permission denied).\n"
+    assert [json.loads(line)["ru"] for line in result.stdout.splitlines()] == [
+        "Город Хама освобожден.", "Силы режима отступают."]
+
+
+# Measured before this test was written (`/usr/bin/time -v`, 50 MB of Russian prose in 5-sentence
+# paragraphs): reading and segmenting alone peak at 2.25 GB resident and take 35 s, and the whole
+# file is translated before anything is stored, in one transaction.
+@pytest.mark.xfail(run=False, reason="missing: a big file is read whole and stored in one "
+                   "transaction; streaming it in paragraph chunks is not implemented")
+def test_a_50_mb_file_is_streamed_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from corpus.types import Hypothesis
+    from translate.engine.base import DecodeSettings, Engine
+    from translate.job import run_job
+    from translate.pipeline import Pipeline
+
+    class Echo(Engine):  # instant "translation", so that only ruen's own memory is measured
+        backend = "echo"
+        max_input_tokens = 512
+        default_beam = 1
+
+        def count_tokens(self, sentences):  # type: ignore[no-untyped-def]
+            return [len(s.split()) + 1 for s in sentences]
+
+        def translate_batch(self, sentences, settings):  # type: ignore[no-untyped-def]
+            return [Hypothesis(s.upper()) for s in sentences]
+
+    paragraph = " ".join([RU.strip()] * 10) + "\n\n"
+    big = tmp_path / "big.txt"
+    with big.open("w", encoding="utf-8") as out:
+        for n in range(50_000_000 // len(paragraph.encode())):
+            out.write(f"{n}. {paragraph}")
+    tracemalloc.start()
+    with Archive(tmp_path / "a.db") as archive:
+        pipeline = Pipeline(Echo(None), DecodeSettings(), archive=archive)  # type: ignore[arg-type]
+        report = run_job(pipeline, [str(big)], on_result=lambda n, r: None)
+        peak = tracemalloc.get_traced_memory()[1]
+        stored = sum(d.segments for d in archive.documents())
+    tracemalloc.stop()
+    assert report.failed == [] and stored == report.sentences > 500_000
+    assert peak < 200_000_000  # a few chunks, never the whole file and its sentences
