@@ -236,3 +236,22 @@ def test_an_old_archive_is_upgraded_step_by_step_keeping_its_documents(tmp_path:
         assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert [d.segments for d in archive.documents()] == [1]
     assert _stored(path) == ["Город Хама освобожден."]
+
+
+def test_translate_into_a_read_only_archive_fails_before_translating_and_list_still_works(
+        tiny_model: Path, tmp_path: Path, runner, make_readonly: Callable[[Path], None]) -> None:
+    from translate.cli import app
+
+    path = tmp_path / "archive.db"
+    _store(path, "Город Хама освобожден.")
+    make_readonly(path)
+    source = tmp_path / "a.txt"
+    source.write_text("Силы режима отступают.\n", encoding="utf-8")
+    result = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model),
+                                 "--db", str(path)], env={"HF_HUB_OFFLINE": "1"})
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {path}: the archive is read-only")
+    assert result.stdout == ""  # refused before any translation
+    listed = runner.invoke(app, ["list", "--db", str(path), "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert _stored(path) == ["Город Хама освобожден."]
