@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -107,28 +108,44 @@ def _opens(text: str, i: int) -> bool:
 # Boundaries and rules
 # ---------------------------------------------------------------------------------------------
 
+class Spans:
+    """Sorted, disjoint half-open (start, end) spans, looked up by bisection (a paragraph can be
+    a whole file when it has no blank lines, so nothing here may be quadratic)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self.spans = list(spans)
+        self.starts = [start for start, _ in self.spans]
+
+    def around(self, offset: int) -> tuple[int, int] | None:
+        i = bisect_right(self.starts, offset) - 1
+        if i >= 0 and offset < self.spans[i][1]:
+            return self.spans[i]
+        return None
+
+
 @dataclass(frozen=True)
 class Boundary:
     """A place where razdel ended a sentence, with what the rules need to judge it."""
 
-    text: str                              # the paragraph
-    sentences: Sequence[tuple[int, int]]   # razdel's sentences in the paragraph
-    i: int                                 # the boundary follows sentences[i]
-    start: int                             # start of the sentence as joined so far
-    enclosed: Sequence[tuple[int, int]] = field(default=())
-
-    @property
-    def left(self) -> str:
-        return self.text[self.start:self.sentences[self.i][1]]
-
-    @property
-    def right(self) -> str:
-        start, end = self.sentences[self.i + 1]
-        return self.text[start:end]
+    text: str                # the paragraph
+    sentences: Spans         # razdel's sentences in the paragraph
+    i: int                   # the boundary follows sentences.spans[i]
+    start: int               # start of the sentence as joined so far
+    quotations: Spans = field(default_factory=lambda: Spans(()))  # outermost (open, close)
+    brackets: Spans = field(default_factory=lambda: Spans(()))
 
     @property
     def position(self) -> int:
-        return self.sentences[self.i][1]
+        return self.sentences.spans[self.i][1]
+
+    def left(self, width: int = 40) -> str:
+        """The end of the sentence before the boundary."""
+        return self.text[max(self.start, self.position - width):self.position]
+
+    def right(self, width: int = 40) -> str:
+        """The start of the sentence after it."""
+        start = self.sentences.spans[self.i + 1][0]
+        return self.text[start:start + width]
 
 
 Rule = Callable[[Boundary], Action | None]
@@ -138,7 +155,7 @@ Rule = Callable[[Boundary], Action | None]
 
 def abbreviation_before_name(b: Boundary) -> Action | None:
     """"ген. Иванов", "пров. Хомс", "Вост. Гута": razdel takes the period for a sentence end."""
-    match = _ABBREVIATION_LEFT.search(b.left)
+    match = _ABBREVIATION_LEFT.search(b.left())
     if match and match.group(1).lower() in HEAD:
         return JOIN
     return None
@@ -146,35 +163,27 @@ def abbreviation_before_name(b: Boundary) -> Action | None:
 
 # --- quotations and brackets -----------------------------------------------------------------
 
-def _enclosing(b: Boundary, quotes: bool) -> tuple[int, int] | None:
-    """The outermost quotation (or bracket) that the boundary falls inside."""
-    for open_, close in b.enclosed:  # sorted by opening offset: the first match is outermost
-        if open_ < b.position <= close and (b.text[open_] in _QUOTES) == quotes:
-            return open_, close
-    return None
-
-
-def _join_if_short(b: Boundary, span: tuple[int, int] | None) -> Action | None:
+def _join_if_short(b: Boundary, enclosing: Spans) -> Action | None:
+    """Join when the boundary lies inside an enclosing span (its opening mark before the
+    boundary, its closing mark after it) and the whole, with the sentences that hold its marks,
+    is short enough."""
+    span = enclosing.around(b.position - 1)  # open <= position - 1 < close
     if span is None:
         return None
     open_, close = span
-    first = min(b.start, _sentence_around(b.sentences, open_)[0])
-    last = _sentence_around(b.sentences, close)[1]
+    first = min(b.start, (b.sentences.around(open_) or (open_, 0))[0])
+    last = (b.sentences.around(close) or (0, close + 1))[1]
     return JOIN if last - first <= MAX_JOINED_CHARS else SPLIT
-
-
-def _sentence_around(sentences: Sequence[tuple[int, int]], offset: int) -> tuple[int, int]:
-    return next(((s, e) for s, e in sentences if s <= offset < e), (offset, offset + 1))
 
 
 def inside_quotation(b: Boundary) -> Action | None:
     """«Город Хама освобожден. Хомс ждет наших войск»: razdel splits inside quotations."""
-    return _join_if_short(b, _enclosing(b, quotes=True))
+    return _join_if_short(b, b.quotations)
 
 
 def inside_brackets(b: Boundary) -> Action | None:
     """"(По данным ООН. Эти цифры не проверены.)": a parenthesis is read as one aside."""
-    return _join_if_short(b, _enclosing(b, quotes=False))
+    return _join_if_short(b, b.brackets)
 
 
 RULES: tuple[Rule, ...] = (
@@ -203,14 +212,17 @@ def _decide(text: str, rules: Sequence[Rule] = RULES) -> tuple[list[tuple[int, i
     """Sentences of one paragraph and the decision taken at each of razdel's boundaries."""
     sentences = [(s.start, s.stop) for s in sentenize(text)]
     enclosed = enclosures(text) if len(sentences) > 1 else []
+    quotations = _outermost(s for s in enclosed if text[s[0]] in _QUOTES)
+    brackets = _outermost(s for s in enclosed if text[s[0]] not in _QUOTES)
     spans: list[tuple[int, int]] = []
     decisions: list[Decision] = []
     start = sentences[0][0] if sentences else 0
+    by_offset = Spans(sentences)
     for i in range(len(sentences)):
         if i + 1 == len(sentences):
             spans.append((start, sentences[i][1]))
             break
-        boundary = Boundary(text, sentences, i, start, enclosed)
+        boundary = Boundary(text, by_offset, i, start, quotations, brackets)
         action, name = SPLIT, "razdel"
         for rule in rules:
             if verdict := rule(boundary):
@@ -222,6 +234,16 @@ def _decide(text: str, rules: Sequence[Rule] = RULES) -> tuple[list[tuple[int, i
             spans.append((start, sentences[i][1]))
             start = sentences[i + 1][0]
     return spans, decisions
+
+
+def _outermost(enclosed: Iterable[tuple[int, int]]) -> Spans:
+    """The outermost of properly nested (open, close) pairs sorted by `open`. As half-open spans
+    they hold the positions just after the opening mark up to just before the closing one."""
+    kept: list[tuple[int, int]] = []
+    for open_, close in enclosed:
+        if not kept or open_ > kept[-1][1]:
+            kept.append((open_, close))
+    return Spans(kept)
 
 
 def _context(text: str, position: int, width: int = 25) -> str:

@@ -3,6 +3,8 @@ boundaries. A failing case prints both segmentations marked the same way, side b
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -226,3 +228,15 @@ def test_sentences_cover_news_like_text_exactly(text: str) -> None:
 @given(st.text(max_size=200))
 def test_sentences_cover_arbitrary_unicode(text: str) -> None:
     _check_cover(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TOKENS)
+def test_explain_agrees_with_segment(text: str) -> None:
+    segments = segment(text)
+    inner_ends = [s.end for s, after in pairwise(segments)
+                  if s.paragraph == after.paragraph]
+    decisions = explain(text)
+    assert [d.position for d in decisions if d.action == "split"] == inner_ends
+    positions = [d.position for d in decisions]
+    assert positions == sorted(set(positions))  # one decision per place, in text order
