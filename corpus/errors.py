@@ -13,6 +13,10 @@ class ArchiveError(RuenError):
     """The archive file is not usable (not a ruen archive, newer schema, read-only, full)."""
 
 
+class ArchiveOutdated(ArchiveError):
+    """The archive has an older schema; opening it writable once upgrades it."""
+
+
 class QueryError(RuenError):
     """A search query cannot be understood."""
 
