@@ -17,7 +17,7 @@ from pathlib import Path
 
 import platformdirs
 
-from corpus.errors import ArchiveError
+from corpus.errors import ArchiveError, ArchiveOutdated
 from corpus.lemma import lemma_text
 from corpus.text import normalize_source
 from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus
@@ -281,7 +281,7 @@ class Archive:
         if version == SCHEMA_VERSION:
             return
         if readonly:
-            raise ArchiveError(f"{self.path}: archive needs upgrading; open it writable once.")
+            raise ArchiveOutdated(f"{self.path}: archive needs upgrading; open it writable once.")
         for number in range(version, SCHEMA_VERSION):
             with self.transaction():  # each migration whole or not at all
                 # Another process opening the same archive may have run it meanwhile.
