@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from corpus.console import App, err, print_json
+from corpus.errors import ArchiveOutdated
 from corpus.formats import PAIR_FORMATS, paragraph_separator, write_pairs
 from corpus.interchange import (
     IMPORT_FORMATS,
@@ -33,7 +34,12 @@ DbOption = Annotated[Path, typer.Option("--db", envvar="RUEN_DB", show_default=F
 
 
 def open_archive(db: Path | None, *, readonly: bool = True) -> Archive:
-    return Archive(db or default_archive_path(), readonly=readonly)
+    path = db or default_archive_path()
+    try:
+        return Archive(path, readonly=readonly)
+    except ArchiveOutdated:
+        Archive(path).close()  # made by an older ruen: upgrade it once (keeps everything)
+        return Archive(path, readonly=readonly)
 
 
 @app.command("list")

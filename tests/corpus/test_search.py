@@ -225,8 +225,7 @@ def test_index_follows_deletes_and_new_documents(archive: Archive) -> None:
         archive.db.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
 
 
-def test_an_archive_from_before_search_is_indexed_when_opened(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
+def _archive_from_before_search(path: Path) -> None:
     db = sqlite3.connect(path)
     MIGRATIONS[0](db)
     db.execute("INSERT INTO documents VALUES (1, 'a.txt', 'a', 'x', 'Бои в Хомсе.', '{}', '')")
@@ -237,12 +236,25 @@ def test_an_archive_from_before_search_is_indexed_when_opened(tmp_path: Path) ->
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
+
+
+def test_an_archive_from_before_search_is_indexed_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _archive_from_before_search(path)
     with Archive(path) as archive:
         assert [h.en for h in search(archive, "Хомс", lang="ru")] == ["Fighting in Homs."]
         assert [h.ru for h in search(archive, "homs", lang="en")] == ["Бои в Хомсе."]
 
 
 # ---------------------------------------------------------------- the command
+
+
+def test_search_command_upgrades_an_older_archive_first(tmp_path: Path, runner) -> None:
+    path = tmp_path / "old.db"
+    _archive_from_before_search(path)
+    result = runner.invoke(app, ["search", "Хомс", "--db", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [r["en"] for r in json.loads(result.stdout)] == ["Fighting in Homs."]
 
 
 def test_search_command_json_and_kwic(archive: Archive, runner, db: Path) -> None:
