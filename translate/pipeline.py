@@ -12,9 +12,8 @@ from corpus.text import normalize_source
 from corpus.types import Document, Flag, Hypothesis, Segment, SentencePair, System, TermStatus
 from translate.batching import plan_batches, split_long
 from translate.engine.base import DecodeSettings, Engine
-from translate.segment import segment
+from translate.segment import SEGMENTER, segment
 
-SEGMENTER = "razdel+news-1"
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 URL = re.compile(r"(?:https?://|www\.)\S+")
 # Below this share of Cyrillic among its letters a sentence is translated but flagged.

@@ -38,6 +38,9 @@ from razdel import sentenize
 from corpus.types import Segment
 from translate.abbreviations import HEAD
 
+# Recorded with every translation (System.settings): bump it when the rules change what is split.
+SEGMENTER = "razdel+news-2"
+
 Action = Literal["join", "split"]
 JOIN: Action = "join"
 SPLIT: Action = "split"
