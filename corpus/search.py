@@ -30,6 +30,7 @@ DEFAULT_LIMIT = 20
 #: about 1 µs a match, and a word in every tenth sentence of a million-sentence archive would
 #: otherwise take 100 ms. Queries matching fewer sentences are ranked in full.
 RANK_WINDOW = 10_000
+SIMILAR_ROWS = 20_000
 _MARK_ON, _MARK_OFF = "\x02", "\x03"
 Span = tuple[int, int]
 
@@ -461,16 +462,31 @@ class Searcher:
 
     def similar_segments(self, sentence: str, limit: int = 100) -> list[tuple[int, str]]:
         """(segment id, Russian) of stored sentences sharing the most words (by lemma) with
-        `sentence`, best first: the candidates a fuzzy translation-memory lookup compares."""
+        `sentence`, best first: the candidates a fuzzy translation-memory lookup compares.
+
+        The rarest words choose the candidates (as many as together occur in at most
+        SIMILAR_ROWS sentences): a sentence similar to this one shares its rare words, and
+        ranking every sentence that has a `в` or `на` would take seconds on a large archive.
+        """
         keys = sorted({lemma_key(m.group()) for m in tokens(sentence)})
-        if not keys:
+        counted = sorted((self.db.execute(
+            "SELECT count(*) FROM segments_fts WHERE segments_fts MATCH ?",
+            (f'ru_lemmas : "{k}"',)).fetchone()[0], k) for k in keys)
+        chosen, rows_total = [], 0
+        for count, key in counted:
+            if count == 0:
+                continue
+            if chosen and rows_total + count > SIMILAR_ROWS:
+                break
+            chosen.append(key)
+            rows_total += count
+        if not chosen:
             return []
-        fts = " OR ".join(f'ru_lemmas : "{k}"' for k in keys)
+        fts = " OR ".join(f'ru_lemmas : "{k}"' for k in chosen)
         rows = self._run(
             "SELECT s.id, s.ru FROM segments_fts f JOIN segments s ON s.id = f.rowid"
             " WHERE segments_fts MATCH ? ORDER BY f.rank LIMIT ?", [fts, limit])
         return [(r[0], r[1]) for r in rows]
-
 
 def search(archive: Archive, query: str, **options: Any) -> list[Hit]:
     """Search `archive`; see `Searcher.search` for the options."""
