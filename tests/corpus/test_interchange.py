@@ -225,3 +225,18 @@ def test_foreign_tmx_with_inline_codes_and_region_languages(tmp_path: Path) -> N
     assert [(p.ru, p.en) for p in document.pairs] == [("Город Хама взят",
                                                        "The city of Hama is taken")]
     assert document.title == "cat"
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(texts, texts), min_size=1, max_size=3))
+def test_any_text_survives_the_archive_and_tmx(tmp_path_factory: pytest.TempPathFactory,
+                                               rows: list[tuple[str, str]]) -> None:
+    folder = tmp_path_factory.mktemp("round")
+    with Archive(folder / "a.db") as archive:
+        archive.import_document("t", "t.tmx", _pairs(rows), "post-edit")
+        out = io.StringIO()
+        write_tmx([("t", p) for p in archive.pairs(1)], out)
+    (folder / "x.tmx").write_text(out.getvalue(), encoding="utf-8")
+    back = [p for d in read_tmx(folder / "x.tmx") for p in d.pairs]
+    assert [(p.ru, p.en) for p in back] == rows
