@@ -292,16 +292,16 @@ def html_to_text(html: str) -> str:
 
 _NEWLINES = str.maketrans({"\f": "\n", "\v": "\n", "\x85": "\n", "\u2028": "\n",
                            "\u2029": "\n\n"})
-# Invisible characters that only get in the way of translation and search.
-_INVISIBLE = frozenset("\u00ad\u200b\u2060\ufeff")
+# Control characters (category Cc) but tab and newline, and invisible characters that only get
+# in the way of translation and search. A regex, not a loop over characters: on a 50 MB file
+# the loop's one-character strings took 2.2 GB.
+_DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
 
 
 def clean(text: str) -> str:
     """LF line endings, no control characters but tab and newline, NFC."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_NEWLINES)
-    text = "".join(c for c in text if c in "\n\t" or (
-        c not in _INVISIBLE and unicodedata.category(c) != "Cc"))
-    return unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", _DROPPED.sub("", text))
 
 
 def decode(data: bytes, name: str) -> str:
@@ -331,8 +331,8 @@ def _read(data: bytes, name: str) -> tuple[str, dict[str, object]]:
 # ---------------------------------------------------------------------------------------------
 
 def _title(text: str, fallback: str) -> str:
-    first = next((line.strip() for line in text.splitlines() if line.strip()), fallback)
-    return first[:80].lstrip("# ")
+    first = re.search(r"\S.*", text)  # the first line with text, without splitting them all
+    return (first.group().strip() if first else fallback)[:80].lstrip("# ")
 
 
 def read_document(path: str | Path, data: bytes | None = None) -> Document:
