@@ -114,9 +114,11 @@ def export(
 
     Examples:
 
-        ruen export --db archive.db --format tsv -o pairs.tsv
-        ruen export --format tmx --doc 3 -o article3.tmx
-        ruen export --format moses -o corpus    # writes corpus.ru and corpus.en
+    ```
+    ruen export --db archive.db --format tsv -o pairs.tsv
+    ruen export --format tmx --doc 3 -o article3.tmx
+    ruen export --format moses -o corpus    # writes corpus.ru and corpus.en
+    ```
     """
     if fmt not in (*PAIR_FORMATS, "tmx", "moses"):
         raise typer.BadParameter(f"choose one of {', '.join(PAIR_FORMATS)}, tmx, moses",
@@ -175,8 +177,10 @@ def import_(
 
     Examples:
 
-        ruen import memory.tmx --kind reference
-        ruen import corrected.jsonl --kind post-edit --db archive.db
+    ```
+    ruen import memory.tmx --kind reference
+    ruen import corrected.jsonl --kind post-edit --db archive.db
+    ```
     """
     report = []
     with open_archive(db, readonly=False) as archive:
@@ -205,8 +209,10 @@ def edit(
 
     Examples:
 
-        ruen edit 1 4 "The Fourth Division withdrew from Hama."
-        ruen edit 1 4            # opens $EDITOR with the current translation
+    ```
+    ruen edit 1 4 "The Fourth Division withdrew from Hama."
+    ruen edit 1 4            # opens $EDITOR with the current translation
+    ```
     """
     with open_archive(db, readonly=False) as archive:
         if text is None:
@@ -245,10 +251,12 @@ def search_command(
 
     Examples:
 
-        ruen search Хомс                       # also finds Хомса, Хомсе, Хомсом
-        ruen search '"Четвертая дивизия" OR "4-я дивизия"' --lang ru
-        ruen search 'advance NOT Hama' --lang en --since 2026-11-01
-        ruen search 'освобо*' --exact --json
+    ```
+    ruen search Хомс                       # also finds Хомса, Хомсе, Хомсом
+    ruen search '"Четвертая дивизия" OR "4-я дивизия"' --lang ru
+    ruen search 'advance NOT Hama' --lang en --since 2026-11-01
+    ruen search 'освобо*' --exact --json
+    ```
     """
     with open_archive(db) as archive:
         hits = search(archive, query, lang=lang, exact=exact, docs=doc or (), since=since,
