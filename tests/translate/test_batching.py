@@ -159,3 +159,17 @@ def test_a_sentence_longer_than_the_model_takes_is_split_and_rejoined(engine: En
     assert "".join("".join(pieces).split()) == "".join(long.split())  # nothing truncated
     order = sorted(pieces, key=long.index)
     assert english == " ".join(engine.translate_batch([p], settings)[0].text for p in order)
+
+
+def test_a_20000_character_sentence_without_punctuation_is_translated_whole(
+        engine: Engine) -> None:
+    phrase = "силы режима отступают под давлением повстанцев город хама освобожден "
+    long = (phrase * 300).strip()
+    assert len(long) > 20_000
+    settings = DecodeSettings(beam=1, length_ratio=0.0, length_slack=4)
+    recording = Recording(engine)
+    [(english, _)] = Pipeline(recording, settings).translate([long])
+    pieces = [p for batch in recording.batches for p in batch]
+    assert all(n <= engine.max_input_tokens for n in engine.count_tokens(pieces))
+    assert sorted(" ".join(pieces).split()) == sorted(long.split())  # every word sent, once
+    assert len(english.split()) >= len(pieces)  # one translation per piece, joined
