@@ -329,13 +329,18 @@ def _razdel_joins(text: str) -> list[Decision]:
 def main(argv: Sequence[str] | None = None) -> None:
     """`python -m translate.segment FILE`: the sentences of FILE and why each boundary is where
     it is (FILE is read like `ruen translate` reads it; `-` is stdin)."""
+    from corpus.errors import InputError
     from corpus.ingest import read_document
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
         sys.exit("usage: python -m translate.segment FILE")
     data = sys.stdin.buffer.read() if args[0] == "-" else None
-    text = read_document(args[0], data).text
+    try:
+        text = read_document(args[0], data).text
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     for d in explain(text):
         print(f"{d.position:>7}  {d.action:<5} {d.rule:<26} {d.context}")
     print()

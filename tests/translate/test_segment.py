@@ -240,3 +240,20 @@ def test_explain_agrees_with_segment(text: str) -> None:
     assert [d.position for d in decisions if d.action == "split"] == inner_ends
     positions = [d.position for d in decisions]
     assert positions == sorted(set(positions))  # one decision per place, in text order
+
+
+def test_the_debug_command_prints_each_decision_and_sentence(tmp_path, capsys) -> None:
+    from translate.segment import main
+
+    source = tmp_path / "a.txt"
+    source.write_bytes("Прибыл ген. Иванов. Он ушел.".encode("cp1251"))
+    main([str(source)])
+    out = capsys.readouterr().out
+    assert "join  abbreviation_before_name   Прибыл ген.| Иванов." in out
+    assert "[0:0] Прибыл ген. Иванов.\n[0:1] Он ушел." in out
+
+    source.write_bytes(b"")
+    with pytest.raises(SystemExit) as exited:
+        main([str(source)])
+    assert exited.value.code == 2
+    assert "a.txt: empty file" in capsys.readouterr().err
