@@ -122,6 +122,8 @@ _MAX_CASE_BREAK_SHARE = 0.03
 _MAX_ODD_SYMBOL_SHARE = 0.05
 _MAX_MIXED_WORD_SHARE = 0.3
 _NAMES = {"cp1251": "Windows-1251", "koi8-r": "KOI8-R"}
+_JUDGED_CHARS = 65536
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 _WORD = re.compile(r"[^\W\d_]+")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _LATIN = re.compile("[A-Za-z]")
@@ -215,18 +217,24 @@ def detect(data: bytes, name: str) -> tuple[str, str]:
         raise InputError(f"{name}:{line}: this line is not UTF-8 but others are: the file mixes "
                          "encodings. Save it again in one encoding (UTF-8).")
     readings = []
+    first_non_ascii = next(_NON_ASCII.finditer(data)).start()  # not UTF-8, so there is one
     for encoding in ENCODINGS[1:]:
         try:
-            readings.append(_Reading(data.decode(encoding), encoding))
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        # 64K characters from the first non-ASCII byte on tell the encoding as well as 50 MB do,
+        # in a fraction of the time (the reading looks at each character in Python). Single-byte
+        # encodings: byte offsets are character offsets.
+        sample = text[first_non_ascii:first_non_ascii + _JUDGED_CHARS]
+        readings.append((_Reading(sample, encoding), text))
     # Ties go to cp1251, the more common of the two today (max keeps the first).
-    best = max(readings, key=lambda r: r.score)
+    best, text = max(readings, key=lambda reading: reading[0].score)
     if problem := best.problem():
         raise InputError(f"{name}: not UTF-8, Windows-1251 or KOI8-R text: read as "
                          f"{_NAMES[best.encoding]} {problem}. Convert it to UTF-8 "
                          "(e.g. `iconv -f ENCODING -t UTF-8 FILE`).")
-    return best.text, best.encoding
+    return text, best.encoding
 
 
 # ---------------------------------------------------------------------------------------------

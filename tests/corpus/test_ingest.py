@@ -168,6 +168,12 @@ def test_html_file_by_name_and_metadata() -> None:
     assert document.metadata == {"encoding": "cp1251", "html": True}
 
 
+def test_encoding_is_judged_on_the_russian_after_a_long_ascii_start() -> None:
+    # Only a sample is judged; it must start at the Russian, not in an English preamble.
+    text = "<!-- " + "x" * 70_000 + " -->\n" + CAPS
+    assert decode(text.encode("koi8-r"), "a.txt").endswith(CAPS)
+
+
 def test_utf8_cut_off_inside_its_last_character_loses_only_that_character() -> None:
     data = "Город Хама".encode()
     assert decode(data[:-1], "a.txt") == "Город Хам"
