@@ -26,11 +26,13 @@ HEAD = _words(
     "сев юж зап вост бл",  # Сев. Корея, Юж. Корея, Зап. берег, Вост. Гута, Бл. Восток
     # references
     "табл илл",
+    # year and century ranges, like razdel's own "г." and "в.": "В 2011-2024 гг. Сирия ..."
+    "гг вв",
 )
 
 # Units and counting words after a number ("км", "млн", "тыс.", "руб."): razdel joins when a
 # lower-case word or a number follows ("в 10 км. от города", "5 млн. руб.") and ends the sentence
 # when a capital letter follows ("составили 5 млн. Это много"); that is right, so there is no
-# list for them here. Likewise "г.", "гг.", "ул.", "им.", "ст.", "р.", "т.е.", "т.д.", "т.п.",
+# list for them here. Likewise "г.", "ул.", "им.", "ст.", "р.", "т.е.", "т.д.", "т.п.",
 # "т.ч." and initials ("А. С. Пушкин", "В.В. Путин") are razdel's own and never end a sentence
 # unless razdel's own rules say so ("т.д." + capital letter is a sentence end).
