@@ -2,17 +2,20 @@
 
 transformers 5 removed its constrained beam search, so this is our own beam search with
 dynamic beam allocation (Post & Vilar, NAACL 2018). Each hypothesis remembers which targets it
-has placed and whether it is in the middle of one. At every step a hypothesis may continue with
-its best tokens, or start any target it has not placed yet; once a target is started, its
-remaining tokens are forced. The candidates are grouped in banks by how many target tokens they
-have placed, and the beam is shared out between the banks, so hypotheses that have placed more
-targets survive next to the model's own best guesses. The end of the sentence is allowed only
-after every target is placed, and when the tokens left are just enough for the targets not yet
-placed, they are started: the output always contains every target the vocabulary can spell.
+has placed and whether it is in the middle of one. At every step a hypothesis may take one of
+the model's best tokens, or start any target it has not placed yet; a hypothesis in the middle
+of a target goes on with it or abandons it for one of the model's best tokens (the model's own
+`the` need not begin `the Assad regime`). The candidates are grouped in banks by how many
+target tokens they have placed, and the beam is shared out between the banks, so hypotheses
+that have placed more targets survive next to the model's own best guesses. The end of the
+sentence is allowed only once every target is placed, and when the tokens left are just enough
+for the targets not yet placed, only targets are written: the output always contains every
+target the vocabulary can spell. The beam is widened with the number of targets.
 
-The model decides where a target goes (the score of starting it there), so it tends to land
-where the source term is translated. After a target ending in a letter or digit, a token that
-would glue onto it (`Hama` + `s`) is not allowed.
+The model's scores decide where a target goes, so it lands where the model finds it most
+likely, usually where the source term is translated. A target starting lowercase may also be
+written capitalised (it may open the sentence). After a target ending in a letter or digit, a
+token that would glue onto it (`Hama` + `s`) is not allowed.
 
 `ConstrainedDecoder` needs only a Marian model and its tokenizer, so any backend that can load
 the transformers checkpoint (the CTranslate2 engine does) can use it.
@@ -29,9 +32,13 @@ from typing import Any
 from corpus.types import Hypothesis
 
 DEFAULT_BEAM = 4
+#: Several targets need room in the beam: it is widened to `targets + EXTRA_BEAM`, up to MAX_BEAM.
+EXTRA_BEAM, MAX_BEAM = 3, 12
 LENGTH_PENALTY = 1.0
 # Without a limit from the caller: output cap as in DecodeSettings (ratio * source + slack).
 LENGTH_RATIO, LENGTH_SLACK = 2.0, 10
+
+Alternatives = list[list[int]]  # one target, as every token sequence that spells it
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,8 @@ class _Hyp:
     tokens: tuple[int, ...]
     score: float  # sum of log-probabilities
     met: tuple[bool, ...]  # per constraint: placed
-    progress: tuple[int, int] | None  # (constraint, index of its next token) while writing one
+    # While writing a target: (constraint, tokens written, alternatives still possible)
+    progress: tuple[int, int, tuple[int, ...]] | None
     parent: int  # row of the hypothesis this one extends, in the previous step's batch
     glue_forbidden: bool = False  # just finished a target ending in a letter or digit
 
@@ -79,13 +87,24 @@ class ConstrainedDecoder:
             return None
         return list(ids)
 
+    def alternatives(self, target: str) -> Alternatives:
+        """Ways to write `target`: as given and, when it starts lowercase (`the Assad regime`),
+        capitalised too, since it may open the sentence."""
+        forms = [target]
+        if target[:1].islower():
+            forms.append(target[0].upper() + target[1:])
+        return [ids for form in forms if (ids := self.target_ids(form))]
+
     def translate(self, sentence: str, targets: Sequence[str], *, beam: int = DEFAULT_BEAM,
                   max_new_tokens: int | None = None,
                   length_penalty: float = LENGTH_PENALTY) -> Hypothesis:
         """The best translation of `sentence` containing every target that can be spelled."""
         torch = self.torch
-        constraints = [ids for t in dict.fromkeys(targets) if (ids := self.target_ids(t))]
-        lengths = [len(c) for c in constraints]
+        constraints = [alts for t in dict.fromkeys(targets) if (alts := self.alternatives(t))]
+        shortest = [min(len(a) for a in alts) for alts in constraints]
+        longest = [max(len(a) for a in alts) for alts in constraints]
+        if constraints:
+            beam = max(beam, min(len(constraints) + EXTRA_BEAM, MAX_BEAM))
         encoded = self.tokenizer([sentence], return_tensors="pt", truncation=True)
         with torch.inference_mode():
             from transformers.modeling_outputs import BaseModelOutput
@@ -94,7 +113,7 @@ class ConstrainedDecoder:
             mask = encoded["attention_mask"].to(hidden.device)
             source_len = int(encoded["input_ids"].shape[1])
             limit = max_new_tokens or int(LENGTH_RATIO * source_len) + LENGTH_SLACK
-            limit = max(limit, sum(lengths) + 2)
+            limit = max(limit, sum(longest) + 2)
             hyps = [_Hyp((), 0.0, (False,) * len(constraints), None, 0)]
             finished: list[tuple[tuple[int, ...], float]] = []
             cache = None
@@ -114,11 +133,11 @@ class ConstrainedDecoder:
                 logp[:, self.pad] = -float("inf")
                 candidates = []
                 for row, hyp in enumerate(hyps):
-                    candidates += self._expand(hyp, row, logp[row], constraints, lengths,
+                    candidates += self._expand(hyp, row, logp[row], constraints, longest,
                                                beam, limit - step, finished)
                 if len(finished) >= beam or not candidates:
                     break
-                hyps = self._allocate(candidates, lengths, beam)
+                hyps = self._allocate(candidates, shortest, beam)
             complete = [(h.tokens, h.score) for h in hyps
                         if all(h.met) and h.progress is None]
             pool = finished or complete or [(h.tokens, h.score) for h in hyps]
@@ -130,70 +149,72 @@ class ConstrainedDecoder:
         text = self.tokenizer.decode(list(tokens), skip_special_tokens=True).strip()
         return Hypothesis(text=text, score=normalised((tokens, _)))
 
-    def _expand(self, hyp: _Hyp, row: int, logp: Any, constraints: list[list[int]],
-                lengths: list[int], beam: int, steps_left: int,
+    def _expand(self, hyp: _Hyp, row: int, logp: Any, constraints: list[Alternatives],
+                longest: list[int], beam: int, steps_left: int,
                 finished: list[tuple[tuple[int, ...], float]]) -> list[_Hyp]:
-        """The continuations of one hypothesis worth scoring; finished ones go to `finished`."""
-        if hyp.progress is not None:  # inside a target: its next token, nothing else
-            c, pos = hyp.progress
-            token = constraints[c][pos]
-            return [self._advance(hyp, row, token, float(logp[token]), constraints, c)]
-        todo = sum(lengths) - hyp.placed(lengths)
+        """The continuations of one hypothesis worth scoring; finished ones go to `finished`.
+
+        A hypothesis writing a target may go on with it, or abandon it for one of the model's
+        best tokens (the model's own `the` need not begin `the Assad regime`); one not writing a
+        target may start any target it has not placed, or take one of the model's best tokens.
+        """
         unmet = [j for j, met in enumerate(hyp.met) if not met]
-        starts = [self._advance(hyp, row, constraints[j][0], float(logp[constraints[j][0]]),
-                                constraints, j) for j in unmet]
+        todo = sum(longest[j] for j in unmet)
+        forced: list[_Hyp] = []
+        if hyp.progress is not None:
+            c, written, alive = hyp.progress
+            nexts = dict.fromkeys(constraints[c][a][written] for a in alive)
+            forced = [self._write(hyp, row, t, float(logp[t]), constraints, c, written, alive)
+                      for t in nexts]
+            todo -= written
+        else:
+            starts: dict[int, _Hyp] = {}  # by first token: one way to start each target
+            for j in unmet:
+                alive = tuple(range(len(constraints[j])))
+                for first in dict.fromkeys(alt[0] for alt in constraints[j]):
+                    starts.setdefault(first, self._write(hyp, row, first, float(logp[first]),
+                                                         constraints, j, 0, alive))
+            forced = list(starts.values())
         if todo and steps_left <= todo + 1:
-            return starts  # only room left for the targets
+            return forced  # only room left for the targets
         scores = logp.clone()
         if todo:
             scores[self.eos] = -float("inf")
         if hyp.glue_forbidden:
             scores[self._glued] = -float("inf")
         top = self.torch.topk(scores, beam)
-        out = []
+        taken = {h.tokens[-1] for h in forced} if hyp.progress is not None else set()
+        free = []
         for value, index in zip(top.values.tolist(), top.indices.tolist(), strict=True):
-            if value == -float("inf"):
+            if value == -float("inf") or index in taken:
                 continue
             if index == self.eos:
                 finished.append((hyp.tokens, hyp.score + value))
                 continue
-            out.append(self._advance(hyp, row, index, value, constraints, None))
-        starting = {h.tokens[-1] for h in out}
-        return out + [s for s in starts if s.tokens[-1] not in starting]
+            free.append(_Hyp((*hyp.tokens, index), hyp.score + value, hyp.met, None, row))
+        return forced + free
 
     @staticmethod
-    def _advance(hyp: _Hyp, row: int, token: int, logp: float, constraints: list[list[int]],
-                 start: int | None) -> _Hyp:
-        met = list(hyp.met)
-        progress: tuple[int, int] | None = None
-        finished_target = None
-        if hyp.progress is not None:
-            c, pos = hyp.progress
-            if pos + 1 == len(constraints[c]):
-                met[c], finished_target = True, c
-            else:
-                progress = (c, pos + 1)
-        else:
-            if start is None:  # the model chose a token that begins a target: it is placing it
-                start = next((j for j, c in enumerate(constraints)
-                              if not met[j] and c[0] == token), None)
-            if start is not None:
-                if len(constraints[start]) == 1:
-                    met[start], finished_target = True, start
-                else:
-                    progress = (start, 1)
-        return _Hyp((*hyp.tokens, token), hyp.score + logp, tuple(met), progress, row,
-                    glue_forbidden=finished_target is not None)
+    def _write(hyp: _Hyp, row: int, token: int, logp: float, constraints: list[Alternatives],
+               c: int, written: int, alive: tuple[int, ...]) -> _Hyp:
+        """`hyp` + `token`, the token number `written` of target `c`."""
+        alive = tuple(a for a in alive if constraints[c][a][written] == token)
+        written += 1
+        done = any(len(constraints[c][a]) == written for a in alive)
+        met = tuple(True if j == c and done else m for j, m in enumerate(hyp.met))
+        return _Hyp((*hyp.tokens, token), hyp.score + logp, met,
+                    None if done else (c, written, alive), row, glue_forbidden=done)
 
     @staticmethod
     def _allocate(candidates: list[_Hyp], lengths: list[int], beam: int) -> list[_Hyp]:
         """The next beam: the best of each bank (target tokens placed) in turn, most placed
         first, until the beam is full."""
         banks: dict[int, list[_Hyp]] = defaultdict(list)
-        seen: set[tuple[int, ...]] = set()
+        seen: set[object] = set()
         for hyp in sorted(candidates, key=lambda h: -h.score):
-            if hyp.tokens not in seen:
-                seen.add(hyp.tokens)
+            key = (hyp.tokens, hyp.met, hyp.progress)
+            if key not in seen:
+                seen.add(key)
                 banks[hyp.placed(lengths)].append(hyp)
         order = sorted(banks, reverse=True)
         chosen: list[_Hyp] = []
