@@ -38,7 +38,9 @@ SENTENCES = [
     "Отряды [Четвёртого подразделения|Fourth Division] отошли.",
     "Заявление [Командования военных операций|Military Operations Command] вышло ночью.",
     "[Командованием военных операций|Military Operations Command] руководит совет.",
-    "Решение приняло [командование военных операций|Military Operations Command].",
+    "Решение приняло [Командование военных операций|Military Operations Command].",
+    # lowercase, the same words are generic, not the named unit
+    "В каждом корпусе есть четвёртая дивизия и четвертое подразделение.",
     "Бойцы [Сирийской национальной армии|Syrian National Army] и "
     "[Сирийской арабской армии|Syrian Arab Army] встретились.",
     "Курдские [Силы демократической Сирии|Syrian Democratic Forces] отступили к "

@@ -212,7 +212,9 @@ def _slot_rule(token: _Token, case_sensitive: bool) -> Rule:
         return "any"
     if token.kind == "abbr":
         return "exact"
-    if token.kind in ("name", "fixed") and token.word[0].isupper():
+    # A capital in the glossary marks a name (`Четвёртая дивизия`, the unit): the text must
+    # have it too, so that a generic `четвёртая дивизия` is not the unit. Particles vary.
+    if token.kind != "particle" and token.word[0].isupper():
         return "cap"
     return "any"
 
