@@ -309,3 +309,26 @@ def test_constrained_sentences_go_to_transformers_with_one_warning(
     warnings = [r for r in caplog.records if "constrained" in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
     assert ct2_float32.supports_constraints
+
+
+# ---------------------------------------------------------------- translation memory skips loading
+
+def test_document_covered_by_translation_memory_never_loads_the_weights(
+        ref: ModelRef, db: Path) -> None:
+    from corpus.store import Archive
+    from corpus.types import Document
+
+    document = Document(path="a.txt", title="a", text=" ".join(SENTENCES[:3]))
+    archive = Archive(db)
+    try:
+        first = Pipeline(CTranslate2Engine(ref, threads=1), DecodeSettings(beam=1),
+                         archive=archive)
+        stored = first.translate_document(document)
+        again = Pipeline(CTranslate2Engine(ref, threads=1), DecodeSettings(beam=1),
+                         archive=archive)
+        reused = again.translate_document(document)
+    finally:
+        archive.close()
+    assert reused.reused == 3
+    assert [p.en for p in reused.pairs] == [p.en for p in stored.pairs]
+    assert again.engine._translator is None  # the model file was never read

@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from corpus.types import Hypothesis
 from translate.engine import FIXED_OUTPUT_TOKENS
@@ -26,6 +27,12 @@ from translate.errors import EngineError
 from translate.model import ModelRef
 
 log = logging.getLogger(__name__)
+
+# Sentences decoded together at most: beam * sentences hypotheses share each decoding step, and
+# CPU time per sentence was lowest around 128 of them (2 threads, opus-mt-ru-en's shape,
+# bench/translate.py: 64 sentences at beam 1, 32 at beam 4). Bigger batches from the pipeline
+# are split by CTranslate2 itself (they arrive sorted by length).
+HYPOTHESES_PER_BATCH = 128
 
 EOS = "</s>"
 UNK = "<unk>"
@@ -105,17 +112,28 @@ class CTranslate2Engine(Engine):
         self.compute_type = compute_type
         self.threads = threads or default_threads()
         self.converted = ensure_converted(ref, compute_type)
-        index = int(device.split(":")[1]) if ":" in device else 0
         # One translation at a time, all threads inside it: the pipeline sends one batch at once.
-        self.translator = ctranslate2.Translator(
-            str(self.converted.path), device=kind, device_index=index, compute_type=compute_type,
-            inter_threads=1, intra_threads=self.threads if kind == "cpu" else 0)
+        self._options: dict[str, Any] = {
+            "device": kind, "device_index": int(device.split(":")[1]) if ":" in device else 0,
+            "compute_type": compute_type, "inter_threads": 1,
+            "intra_threads": self.threads if kind == "cpu" else 0}
+        self._translator: Any = None
         self.pieces = MarianPieces(ref.path)
         config = _read_json(ref.path / "config.json")
         generation = _read_json(ref.path / "generation_config.json")
         self._max_input = int(config.get("max_position_embeddings", 512))
         self._beam = int(generation.get("num_beams") or config.get("num_beams") or 1)
         self._fallback: Engine | None = None
+
+    @property
+    def translator(self) -> Any:
+        """The loaded model, loaded on first use: a document that translation memory covers
+        entirely is never decoded, and then loading the weights would be wasted time."""
+        if self._translator is None:
+            import ctranslate2
+
+            self._translator = ctranslate2.Translator(str(self.converted.path), **self._options)
+        return self._translator
 
     @property
     def max_input_tokens(self) -> int:
@@ -137,9 +155,11 @@ class CTranslate2Engine(Engine):
         if not sentences:
             return []
         source = self.pieces.encode(sentences)
+        beam = settings.beam or self.default_beam
         results = self.translator.translate_batch(
-            source, beam_size=settings.beam or self.default_beam, num_hypotheses=1,
-            return_scores=True, **self._lengths(max(len(s) for s in source), settings))
+            source, beam_size=beam, num_hypotheses=1, return_scores=True,
+            max_batch_size=max(1, HYPOTHESES_PER_BATCH // beam),
+            **self._lengths(max(len(s) for s in source), settings))
         return [Hypothesis(text=self.pieces.decode(r.hypotheses[0]), score=float(r.scores[0]))
                 for r in results]
 

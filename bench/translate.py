@@ -1,0 +1,508 @@
+"""Translation speed: five ways to translate the same document, measured side by side in one run.
+
+    python -m bench.translate                       # beams 1 and 4, 320 sentences, a few minutes
+    python -m bench.translate --json speed.json     # also write every figure as JSON
+    python -m bench.translate --beams 4 --sentences 500 --naive-sample 30
+
+Real weights cannot be downloaded here, so the model has the shape of Helsinki-NLP/opus-mt-ru-en
+(62518-token vocabulary, d_model 512, 6+6 layers, 8 heads, FFN 2048, swish, sinusoidal positions,
+tied embeddings) with random weights; its sentencepiece models are trained on the generated
+text. A random model does not know when to stop, so every engine decodes exactly
+`--output-tokens` tokens per sentence (transformers: `min_new_tokens = max_new_tokens`;
+CTranslate2: `min_decoding_length = max_decoding_length`; `ruen translate`: the hidden
+`--bench-output-tokens`): the work per sentence is the same for every engine, as it would be for
+a real model producing the same translations.
+
+The document is generated Russian news text: sentence lengths drawn from a log-normal
+distribution (median 14 words, a long tail past 40), with numbers, quotes, dashes and commas,
+in paragraphs of 2 to 6 sentences. It has no glossary terms: a random-weight model never
+produces the glossary's English, so every term would send its sentence to constrained decoding,
+which says nothing about the speed with a real model (the glossary is still loaded and matched
+against every sentence).
+
+The engines, each in a fresh subprocess (so that peak RSS is its own):
+1. naive: transformers `generate` one sentence at a time, fp32 (what most scripts do); timed
+   on the first `--naive-sample` sentences only, and reported per sentence;
+2. transformers batched (32 sentences, length-sorted), fp32; 3. the same with int8 dynamic
+   quantisation; 4. raw CTranslate2 `translate_batch` int8 (32 per batch, tokenization
+   included); 5. `ruen translate` end to end with its defaults (segmentation, glossary, QA
+   checks, archive writes; model load included), run in-process through its CLI.
+Then the translation-memory re-run (the same command on the same archive again) and the cold
+start (a new `ruen` process: imports, model load, one sentence; the converted model cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ENGINES = ("naive", "batched", "int8", "ct2", "ruen")
+LABELS = {
+    "naive": "1. transformers, one sentence at a time, fp32",
+    "batched": "2. transformers, batched, fp32",
+    "int8": "3. transformers, batched, int8",
+    "ct2": "4. CTranslate2 translate_batch, int8",
+    "ruen": "5. ruen translate (end to end, defaults)",
+}
+BATCH = 32
+OUTPUT_TOKENS = 40
+MODEL_VERSION = "opus-mt-ru-en-shape-1"  # bump when the generated model or text changes
+TARGETS = {"naive": 15.0, "batched": 3.5}  # ruen at beam 4 must be this many times faster
+MAX_OVERHEAD = 0.10  # over raw CTranslate2
+MAX_RSS_MB = 400
+MIN_TM_SPEEDUP = 50.0
+MAX_COLD_START_S = 2.0
+
+# ---------------------------------------------------------------- the generated document
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+RU_WORDS = _words("""
+власти заявили сообщили подтвердили отметили сообщает говорится стало известно
+военные бойцы подразделения отряды силы части войска солдаты офицеры командиры
+жители беженцы семьи дети врачи журналисты наблюдатели представители чиновники
+город города городе деревня деревни район района районе провинция провинции области
+севере юге западе востоке окраине центре границе трассе дороге мосту аэропорту
+утром вечером ночью днем накануне сегодня вчера позже ранее затем после перед
+новые новых тяжелые тяжелых ожесточенные местные местных военных гражданских
+бои боев столкновения обстрел обстрелы удары удар атака атаки наступление отступление
+контроль контролем позиции позиций здание здания больница больницы школа школы
+гуманитарной помощи помощь продовольствие вода воды электричество связь связи
+переговоры переговоров соглашение соглашения перемирие перемирия условия условиях
+правительство правительства министр министра министерство совет совета комиссия
+население населения число числа данные данным оценкам источник источники источников
+около более менее почти уже еще также однако поэтому кроме того несмотря на это
+был была было были будет будут может могут должны продолжают продолжается началось
+взяли заняли покинули вошли направили доставили эвакуировали открыли закрыли восстановили
+полностью частично окончательно временно быстро медленно вновь снова впервые официально
+важный важного крупный крупного главный главного старый старого новый нового большой
+человек человека людей жителей погибших раненых пострадавших задержанных пропавших
+дом дома домов улица улицы улиц площадь площади рынок рынка мечеть мечети церковь
+""")
+RU_SHORT = _words("в на с по к от для из о у за при под над без через между")
+
+
+def _sentence(rng: random.Random) -> str:
+    # Log-normal word counts: median 14, a long tail (news sentences run past 40 words).
+    count = max(3, min(70, round(math.exp(rng.gauss(math.log(14), 0.55)))))
+    words: list[str] = []
+    for i in range(count):
+        roll = rng.random()
+        if roll < 0.18:
+            words.append(rng.choice(RU_SHORT))
+        elif roll < 0.22:
+            words.append(str(rng.choice([rng.randrange(2, 100), rng.randrange(100, 5000)])))
+        elif roll < 0.24 and i < count - 2:
+            words.append(f"«{rng.choice(RU_WORDS)}»")
+        else:
+            words.append(rng.choice(RU_WORDS))
+        if i < count - 1 and rng.random() < 0.07:
+            words[-1] += ","
+        elif 2 < i < count - 2 and rng.random() < 0.02:
+            words.append("—")
+    words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words) + "."
+
+
+def generate_document(sentences: int, seed: int = 7) -> str:
+    """Russian news-like text of exactly `sentences` sentences, in paragraphs."""
+    rng = random.Random(seed)
+    paragraphs: list[str] = []
+    left = sentences
+    while left:
+        size = min(left, rng.randint(2, 6))
+        paragraphs.append(" ".join(_sentence(rng) for _ in range(size)))
+        left -= size
+    return "\n\n".join(paragraphs) + "\n"
+
+
+EN_WORDS = _words("""the a of to in and on for from with by at after before forces city town village
+province north south east west officials said reported confirmed fighting clashes attack
+strikes offensive retreat control positions building hospital school aid water power talks
+agreement ceasefire government minister council people residents killed wounded displaced
+houses street square market new heavy local military civilian more than about also however
+was were will be could should continue began took entered left sent opened closed restored
+fully partly again first officially important large main old""")
+
+
+def _english(rng: random.Random) -> str:
+    count = max(3, min(70, round(math.exp(rng.gauss(math.log(16), 0.55)))))
+    words = [rng.choice(EN_WORDS) for _ in range(count)]
+    return " ".join(words).capitalize() + "."
+
+
+def prepare(workdir: Path, sentences: int) -> tuple[Path, Path]:
+    """The document and the opus-mt-shaped random model, built once per workdir and size."""
+    from translate.testing import OPUS_MT_RU_EN, build_marian
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    doc = workdir / f"document-{sentences}.ru.txt"
+    if not doc.is_file():
+        doc.write_text(generate_document(sentences), encoding="utf-8")
+    model = workdir / MODEL_VERSION
+    if not (model / "config.json").is_file():
+        rng = random.Random(11)
+        source = generate_document(4000, seed=3).split(". ")
+        target = [_english(rng) for _ in range(4000)]
+        build_marian(model, source, target, spm_vocab=700, vocab_size=62518, num_beams=4,
+                     **OPUS_MT_RU_EN)
+    return doc, model
+
+
+# ---------------------------------------------------------------- the engines (one per process)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. `getrusage` would report the parent's peak when it
+    was higher (Linux keeps it across fork and exec), so the kernel's high-water mark first."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _transformers(model_dir: Path, threads: int, int8: bool = False) -> tuple[Any, Any, Any]:
+    import torch
+    import transformers
+    from transformers import MarianMTModel, MarianTokenizer
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    torch.set_num_threads(threads)
+    tokenizer = MarianTokenizer.from_pretrained(model_dir)
+    model = MarianMTModel.from_pretrained(model_dir).eval()
+    if int8:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                           dtype=torch.qint8)
+    return torch, tokenizer, model
+
+
+# Each baseline loads its model, then returns the function that is timed: translating a list
+# of sentences with fixed-length outputs. Model loading is not timed for them.
+Translate = Callable[[Sequence[str]], list[str]]
+
+
+def load_naive(model_dir: Path, beam: int, threads: int, output_tokens: int) -> Translate:
+    torch, tokenizer, model = _transformers(model_dir, threads)
+
+    def translate(sentences: Sequence[str]) -> list[str]:
+        english = []
+        with torch.inference_mode():
+            for sentence in sentences:
+                inputs = tokenizer([sentence], return_tensors="pt")
+                out = model.generate(**inputs, num_beams=beam, max_length=None,
+                                     min_new_tokens=output_tokens + 1,
+                                     max_new_tokens=output_tokens + 1)
+                english += tokenizer.batch_decode(out, skip_special_tokens=True)
+        return english
+
+    return translate
+
+
+def load_batched(model_dir: Path, beam: int, threads: int, output_tokens: int,
+                 int8: bool = False) -> Translate:
+    torch, tokenizer, model = _transformers(model_dir, threads, int8=int8)
+
+    def translate(sentences: Sequence[str]) -> list[str]:
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        english = [""] * len(sentences)
+        with torch.inference_mode():
+            for start in range(0, len(order), BATCH):
+                batch = order[start:start + BATCH]
+                inputs = tokenizer([sentences[i] for i in batch], return_tensors="pt",
+                                   padding=True)
+                out = model.generate(**inputs, num_beams=beam, max_length=None,
+                                     min_new_tokens=output_tokens + 1,
+                                     max_new_tokens=output_tokens + 1)
+                for i, text in zip(batch, tokenizer.batch_decode(out, skip_special_tokens=True),
+                                   strict=True):
+                    english[i] = text
+        return english
+
+    return translate
+
+
+def load_ct2(model_dir: Path, beam: int, threads: int, output_tokens: int) -> Translate:
+    """CTranslate2 as its documentation shows it: MarianTokenizer pieces in, pieces out."""
+    import ctranslate2
+    import transformers
+    from transformers import MarianTokenizer
+
+    from translate.engine.cache import ensure_converted
+    from translate.model import resolve_model
+
+    transformers.utils.logging.set_verbosity_error()
+    path = ensure_converted(resolve_model(str(model_dir)), "int8").path
+    tokenizer = MarianTokenizer.from_pretrained(model_dir)
+    translator = ctranslate2.Translator(str(path), device="cpu", compute_type="int8",
+                                        intra_threads=threads)
+
+    def translate(sentences: Sequence[str]) -> list[str]:
+        source = [tokenizer.convert_ids_to_tokens(ids)
+                  for ids in tokenizer(list(sentences)).input_ids]
+        results = translator.translate_batch(source, max_batch_size=BATCH, beam_size=beam,
+                                             min_decoding_length=output_tokens,
+                                             max_decoding_length=output_tokens)
+        return [tokenizer.convert_tokens_to_string(r.hypotheses[0]) for r in results]
+
+    return translate
+
+
+def _ruen_args(doc: Path, model_dir: Path, db: Path, beam: int, output_tokens: int,
+               threads: int) -> list[str]:
+    return ["translate", str(doc), "--model", str(model_dir), "--db", str(db), "--beam",
+            str(beam), "--threads", str(threads), "--bench-output-tokens", str(output_tokens),
+            "--output", os.devnull]
+
+
+def run_ruen(doc: Path, model_dir: Path, db: Path, beam: int, threads: int,
+             output_tokens: int) -> None:
+    from translate.cli import app
+
+    try:
+        app(_ruen_args(doc, model_dir, db, beam, output_tokens, threads), standalone_mode=False)
+    except SystemExit as exit:
+        if exit.code:
+            raise
+
+
+def worker(args: argparse.Namespace) -> dict[str, Any]:
+    """One engine in this process: time it, report seconds, sentences and peak RSS."""
+    from translate.segment import segment
+
+    doc = Path(args.doc)
+    sentences = [s.ru for s in segment(doc.read_text(encoding="utf-8"))]
+    model_dir = Path(args.model)
+    report: dict[str, Any] = {"engine": args.worker, "beam": args.beam}
+    if args.worker == "ruen":
+        import translate.cli  # imports are start-up, timed in the cold start, not here
+
+        db = Path(tempfile.mkdtemp()) / "bench.db"
+        start = time.perf_counter()
+        run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens)
+        report["seconds"] = time.perf_counter() - start
+        report["sentences"] = len(sentences)
+        start = time.perf_counter()  # again, on the same archive: translation memory
+        run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens)
+        report["tm_seconds"] = time.perf_counter() - start
+    else:
+        options = (model_dir, args.beam, args.threads, args.output_tokens)
+        translate = {"naive": lambda: load_naive(*options),
+                     "batched": lambda: load_batched(*options),
+                     "int8": lambda: load_batched(*options, int8=True),
+                     "ct2": lambda: load_ct2(*options)}[args.worker]()
+        if args.worker == "naive":
+            sentences = sentences[:args.naive_sample]
+        start = time.perf_counter()
+        english = translate(sentences)
+        report["seconds"] = time.perf_counter() - start
+        report["sentences"] = len(english)
+    report["peak_rss_mb"] = _peak_rss_mb()
+    return report
+
+
+# ---------------------------------------------------------------- the run
+
+
+def _spawn(args: argparse.Namespace, engine: str, beam: int, doc: Path, model: Path
+           ) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.translate", "--worker", engine, "--beam", str(beam),
+               "--doc", str(doc), "--model", str(model), "--threads", str(args.threads),
+               "--output-tokens", str(args.output_tokens),
+               "--naive-sample", str(args.naive_sample)]
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(args), check=False)
+    if done.returncode:
+        sys.exit(f"{engine} (beam {beam}) failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    return {**os.environ, "RUEN_CACHE": str(Path(args.workdir) / "cache"),
+            "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def cold_start(args: argparse.Namespace, model: Path) -> dict[str, float]:
+    """A new `ruen` process translating one sentence (converted model already cached)."""
+    work = Path(tempfile.mkdtemp())
+    one = work / "one.ru.txt"
+    one.write_text("Власти сообщили о новых столкновениях на севере провинции.\n",
+                   encoding="utf-8")
+    code = ("import time; t0 = time.perf_counter(); import translate.cli as c; "
+            "t1 = time.perf_counter(); c.app(%r, standalone_mode=False); "
+            "t2 = time.perf_counter(); print(t1 - t0, t2 - t1)")
+    argv = ["translate", str(one), "--model", str(model), "--no-archive", "--threads",
+            str(args.threads), "--output", os.devnull]
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code % argv], capture_output=True, text=True,
+                          env=_env(args), check=True)
+    total = time.perf_counter() - start
+    imports, load_and_first = (float(x) for x in done.stdout.split())
+    return {"process_seconds": total, "imports_seconds": imports,
+            "load_and_first_sentence_seconds": load_and_first}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from translate.engine.cache import ensure_converted
+    from translate.model import resolve_model
+    from translate.segment import segment
+
+    doc, model = prepare(Path(args.workdir), args.sentences)
+    os.environ["RUEN_CACHE"] = str(Path(args.workdir) / "cache")
+    ensure_converted(resolve_model(str(model)), "int8")  # conversion is not part of any timing
+    sentences = [s.ru for s in segment(doc.read_text(encoding="utf-8"))]
+    source_tokens = _source_tokens(model, sentences)
+    results: dict[str, Any] = {
+        "machine": {"threads": args.threads, "cpu": _cpu_name(), "cpus": os.cpu_count()},
+        "document": {"sentences": len(sentences), "words": sum(len(s.split()) for s in sentences),
+                     "source_tokens_mean": sum(source_tokens) / len(source_tokens),
+                     "source_tokens_max": max(source_tokens)},
+        "output_tokens": args.output_tokens, "batch": BATCH, "naive_sample": args.naive_sample,
+        "beams": {},
+    }
+    for beam in args.beams:
+        rows: dict[str, Any] = {}
+        for engine in ENGINES:
+            print(f"beam {beam}: {LABELS[engine]}…", file=sys.stderr, flush=True)
+            row = _spawn(args, engine, beam, doc, model)
+            row["sentences_per_s"] = row["sentences"] / row["seconds"]
+            row["tokens_per_s"] = row["sentences_per_s"] * args.output_tokens
+            rows[engine] = row
+        ruen = rows["ruen"]["sentences_per_s"]
+        for row in rows.values():
+            row["ruen_speedup"] = ruen / row["sentences_per_s"]
+        rows["ruen"]["tm_speedup"] = rows["ruen"]["seconds"] / rows["ruen"]["tm_seconds"]
+        results["beams"][str(beam)] = rows
+    print("cold start…", file=sys.stderr, flush=True)
+    results["cold_start"] = cold_start(args, model)
+    results["targets"] = _targets(results)
+    return results
+
+
+def _source_tokens(model: Path, sentences: Sequence[str]) -> list[int]:
+    from translate.engine.ctranslate2 import MarianPieces
+
+    return [len(p) for p in MarianPieces(model).encode(sentences)]
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target of the issue with the measured value and whether it is met."""
+    beams = results["beams"]
+    top = beams.get("4") or beams[max(beams, key=int)]
+    ruen = top["ruen"]
+    overhead = top["ct2"]["sentences_per_s"] / ruen["sentences_per_s"] - 1
+    rss = max(rows["ruen"]["peak_rss_mb"] for rows in beams.values())
+    tm = min(rows["ruen"]["tm_speedup"] for rows in beams.values())
+    cold = results["cold_start"]["load_and_first_sentence_seconds"]
+    checks = {
+        "ruen / naive (beam 4)": (top["naive"]["ruen_speedup"], f">= {TARGETS['naive']}x",
+                                  lambda v: v >= TARGETS["naive"]),
+        "ruen / batched fp32 (beam 4)": (top["batched"]["ruen_speedup"],
+                                         f">= {TARGETS['batched']}x",
+                                         lambda v: v >= TARGETS["batched"]),
+        "ruen overhead over raw CTranslate2": (overhead, f"<= {MAX_OVERHEAD:.0%}",
+                                               lambda v: v <= MAX_OVERHEAD),
+        "ruen peak RSS (MB)": (rss, f"<= {MAX_RSS_MB}", lambda v: v <= MAX_RSS_MB),
+        "translation memory re-run speed-up": (tm, f">= {MIN_TM_SPEEDUP}x",
+                                               lambda v: v >= MIN_TM_SPEEDUP),
+        "cold start: load + first sentence (s)": (cold, f"< {MAX_COLD_START_S}",
+                                                  lambda v: v < MAX_COLD_START_S),
+    }
+    return {name: {"value": value, "target": target, "met": bool(test(value))}
+            for name, (value, target, test) in checks.items()}
+
+
+def print_table(results: dict[str, Any]) -> None:
+    doc = results["document"]
+    print(f"{doc['sentences']} sentences ({doc['words']} words, {doc['source_tokens_mean']:.0f} "
+          f"source tokens on average, longest {doc['source_tokens_max']}), "
+          f"{results['output_tokens']} output tokens each; {results['machine']['threads']} "
+          f"threads on {results['machine']['cpu']}")
+    print()
+    print("| beam | engine | sentences/s | tokens/s | peak RSS MB | ruen × faster |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    for beam, rows in results["beams"].items():
+        for engine, row in rows.items():
+            note = f" (first {row['sentences']})" if engine == "naive" else ""
+            speedup = "" if engine == "ruen" else f"{row['ruen_speedup']:.1f}×"
+            print(f"| {beam} | {LABELS[engine]}{note} | {row['sentences_per_s']:.2f} | "
+                  f"{row['tokens_per_s']:.0f} | {row['peak_rss_mb']:.0f} | {speedup} |")
+    print()
+    for beam, rows in results["beams"].items():
+        ruen = rows["ruen"]
+        print(f"beam {beam}: translation memory re-run {ruen['tm_seconds']:.2f} s vs "
+              f"{ruen['seconds']:.1f} s first run ({ruen['tm_speedup']:.0f}× faster)")
+    cold = results["cold_start"]
+    print(f"cold start: load + first sentence {cold['load_and_first_sentence_seconds']:.2f} s "
+          f"(+ {cold['imports_seconds']:.2f} s imports; new process in total "
+          f"{cold['process_seconds']:.2f} s)")
+    print()
+    for name, target in results["targets"].items():
+        value = target["value"]
+        shown = f"{value:.1%}" if "overhead" in name else f"{value:.2f}"
+        state = "met" if target["met"] else "MISSED"
+        print(f"{state:>6}  {name}: {shown} (target {target['target']})")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from translate.engine.ctranslate2 import default_threads
+
+    parser = argparse.ArgumentParser(prog="python -m bench.translate",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--sentences", type=int, default=320, help="document size")
+    parser.add_argument("--beams", type=lambda s: [int(b) for b in s.split(",")],
+                        default=[1, 4], help="comma-separated beam sizes [1,4]")
+    parser.add_argument("--naive-sample", type=int, default=16,
+                        help="sentences timed for the naive loop (it is slow)")
+    parser.add_argument("--output-tokens", type=int, default=OUTPUT_TOKENS)
+    parser.add_argument("--threads", type=int, default=default_threads())
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "ruen-bench"),
+                        help="model, document and converted model are kept here for re-runs")
+    # Internal: one engine in a subprocess.
+    parser.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--beam", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--doc", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args)))
+        return
+    results = run(args)
+    print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
