@@ -364,3 +364,23 @@ def test_a_long_document_is_stored_part_by_part_and_an_interrupt_loses_only_one(
     from translate.segment import segment
 
     assert stored == [s.ru for s in segment(LONG)]  # every sentence once, in order
+
+
+def test_text_output_of_a_document_in_parts_keeps_its_paragraphs(
+        tiny_model: Path, db: Path, tmp_path: Path, runner, monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    import translate.job
+
+    monkeypatch.setattr(translate.job, "PART_CHARS", 500)
+    source = tmp_path / "long.txt"
+    source.write_text(LONG, encoding="utf-8")
+    other = tmp_path / "short.txt"
+    other.write_text(RU, encoding="utf-8")
+    result = runner.invoke(app, ["translate", str(source), str(other), "--model",
+                                 str(tiny_model), "--beam", "1"])
+    assert result.exit_code == 0, result.output
+    paragraphs = result.stdout.rstrip("\n").split("\n\n")
+    assert len(paragraphs) == len(PARAGRAPHS) + 1  # and one for the short file
+    assert all(p.strip() and "\n" not in p for p in paragraphs)
+    listed = runner.invoke(app, ["list", "--json"])
+    assert len(json.loads(listed.stdout)) == 8  # 7 parts and the short file

@@ -113,10 +113,17 @@ def translate(
                         checks=DEFAULT_CHECKS)  # QA flags stored with each translation
     out = output.open("w", encoding="utf-8") if output else sys.stdout
 
+    last_input = 0  # the number of the input last written
+
     def write(number: int, result: DocumentResult) -> None:
-        if fmt == "text" and number > 1:
-            out.write("\n")
-        write_pairs(result.pairs, fmt, out, paragraph_separator(result.document.text))
+        nonlocal last_input
+        separator = paragraph_separator(result.document.text)
+        if fmt == "text" and last_input:
+            # a blank line between inputs; between the parts of a long one (translate.job),
+            # the paragraph break (write_pairs has already ended the line)
+            out.write("\n" if number != last_input else separator[1:])
+        last_input = number
+        write_pairs(result.pairs, fmt, out, separator)
         out.flush()
 
     report = JobReport()

@@ -57,7 +57,7 @@ def split_parts(document: Document, part_chars: int = PART_CHARS) -> Iterator[Do
 def run_job(pipeline: Pipeline, sources: Sequence[str],
             on_result: Callable[[int, DocumentResult], None],
             on_total: Callable[[int], None] = lambda n: None,
-            report: JobReport | None = None, part_chars: int = PART_CHARS) -> JobReport:
+            report: JobReport | None = None, part_chars: int | None = None) -> JobReport:
     """Translate each source in turn; `on_result(number, result)` sees each finished document
     (each part of a long one, see `split_parts`, with the number of its input).
 
@@ -67,6 +67,7 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
     A file that cannot be read is recorded in `report.failed` and the others go on.
     """
     report = report or JobReport()
+    part_chars = part_chars or PART_CHARS
     documents: list[tuple[int, Document, list[Segment] | None]] = []
     total = 0
     for number, source in enumerate(sources, start=1):
