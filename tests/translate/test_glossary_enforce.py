@@ -83,9 +83,50 @@ class _Fixed:
     """An engine stand-in that always says the same English and cannot constrain."""
 
     supports_constraints = False
+    max_input_tokens = 512
 
     def __init__(self, english: str) -> None:
         self.english = english
+
+    def count_tokens(self, sentences: list[str]) -> list[int]:
+        return [len(s.split()) for s in sentences]
+
+
+class _Constraining(_Fixed):
+    """A stand-in that can constrain: it appends the targets (and counts its calls)."""
+
+    supports_constraints = True
+    max_input_tokens = 5
+
+    def __init__(self, english: str) -> None:
+        super().__init__(english)
+        self.calls = 0
+
+    def translate_constrained(self, sentence: str, targets: list[str],
+                              settings: DecodeSettings) -> Hypothesis:
+        self.calls += 1
+        return Hypothesis(" ".join([self.english, *targets]))
+
+
+def test_only_sentences_missing_a_target_are_decoded_again() -> None:
+    glossary = Glossary([Entry("Хама", "Hama")])
+    engine = _Constraining("Fighting.")
+    results = glossary.enforce(["Бои у Хамы.", "Бои у Хамы.", "Тихо."],
+                               [Hypothesis("Fighting near Hama."), Hypothesis("Fighting."),
+                                Hypothesis("Quiet.")], engine, DecodeSettings())
+    assert engine.calls == 1
+    assert [(en, [t.status for t in terms]) for en, terms in results] == [
+        ("Fighting near Hama.", ["ok"]), ("Fighting. Hama", ["enforced"]), ("Quiet.", [])]
+
+
+def test_a_sentence_too_long_for_the_model_is_not_decoded_again_cut() -> None:
+    glossary = Glossary([Entry("Хама", "Hama")])
+    engine = _Constraining("Long fighting.")
+    source = "Долгие бои шли у Хамы весь день и всю ночь."  # 9 words, the model takes 5
+    [(english, terms)] = glossary.enforce([source], [Hypothesis("Long fighting.")], engine,
+                                          DecodeSettings())
+    assert engine.calls == 0
+    assert (english, [t.status for t in terms]) == ("Long fighting.", ["missing"])
 
 
 @pytest.mark.parametrize(("english", "final", "status"), [

@@ -115,7 +115,8 @@ class Glossary:
             return english, self._statuses(matches, english, set())
         missing = [e for e in entries if e.en not in had]
         english, _ = rewrite_variants(english, missing)
-        if not all(contains(english, t) for t in targets) and engine.supports_constraints:
+        if (not all(contains(english, t) for t in targets) and engine.supports_constraints
+                and self._fits(engine, source)):
             try:
                 decoded = engine.translate_constrained(source, targets, settings).text
             except NotImplementedError:
@@ -126,6 +127,12 @@ class Glossary:
                 english = decoded
         helped = {t for t in targets if t not in had}
         return english, self._statuses(matches, english, helped)
+
+    @staticmethod
+    def _fits(engine: Engine, source: str) -> bool:
+        """A sentence too long for the model was translated in pieces; decoding it whole
+        again would cut it, so it keeps its pieces' translation."""
+        return engine.count_tokens([source])[0] <= engine.max_input_tokens
 
 
 def load_glossary(paths: Sequence[Path] = (), *, use_default: bool = True) -> Glossary:
