@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -16,8 +15,6 @@ from translate.glossary.entries import Entry, TermMatch
 from translate.glossary.load import DEFAULT_GLOSSARY, read_entries, user_glossary_path
 from translate.glossary.match import Matcher
 from translate.glossary.verify import contains, rewrite_variants
-
-log = logging.getLogger(__name__)
 
 
 def _key(entry: Entry) -> str:
