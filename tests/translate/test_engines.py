@@ -150,6 +150,23 @@ def test_token_budget_batches_come_back_in_document_order(
     assert len(batches) > 2
 
 
+def test_batches_cut_to_the_memory_budget_keep_their_order(
+        attentive: tuple[TransformersEngine, CTranslate2Engine],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import translate.engine.ctranslate2 as ct2
+
+    engine = attentive[1]
+    settings = DecodeSettings(beam=2, extra={"bench_output_tokens": 20})
+    sources = RU[::-1] + SENTENCES
+    whole = engine.translate_batch(sources, settings)
+    monkeypatch.setattr(ct2, "DECODE_MEMORY_MB", 10)  # a few sentences per decoding call
+    assert len(engine._chunks(engine.pieces.encode(sources), 2, {"min_decoding_length": 20}
+                              )) > 3
+    cut = engine.translate_batch(sources, settings)
+    assert [h.text for h in cut] == [h.text for h in whole]
+    assert [h.score for h in cut] == pytest.approx([h.score for h in whole], abs=1e-4)
+
+
 def test_output_length_cap_is_the_same_on_both_backends(
         torch_engine: TransformersEngine, ct2_float32: CTranslate2Engine) -> None:
     # A random model rarely stops by itself, so it runs into the cap: both stop at the same place.

@@ -28,11 +28,15 @@ from translate.model import ModelRef
 
 log = logging.getLogger(__name__)
 
-# Sentences decoded together at most: beam * sentences hypotheses share each decoding step, and
-# CPU time per sentence was lowest around 128 of them (2 threads, opus-mt-ru-en's shape,
-# bench/translate.py: 64 sentences at beam 1, 32 at beam 4). Bigger batches from the pipeline
-# are split by CTranslate2 itself (they arrive sorted by length).
+# How many sentences decode together. Every hypothesis (beam * sentences of them) holds its
+# logits and attention caches, about 1.2 MB + 25 kB per source and output token for
+# opus-mt-ru-en's shape (measured: 64 hypotheses of 24 + 40 tokens peak at +170 MB), so batches
+# are cut to keep decoding within DECODE_MEMORY_MB, and `ruen translate` within 400 MB in all.
+# CPU time per sentence stops improving beyond about 128 hypotheses (2 threads: 64 sentences at
+# beam 1, 32 at beam 4), so that is the ceiling.
 HYPOTHESES_PER_BATCH = 128
+DECODE_MEMORY_MB = 180
+HYPOTHESIS_MB, TOKEN_MB = 1.2, 0.025
 
 EOS = "</s>"
 UNK = "<unk>"
@@ -156,12 +160,36 @@ class CTranslate2Engine(Engine):
             return []
         source = self.pieces.encode(sentences)
         beam = settings.beam or self.default_beam
-        results = self.translator.translate_batch(
-            source, beam_size=beam, num_hypotheses=1, return_scores=True,
-            max_batch_size=max(1, HYPOTHESES_PER_BATCH // beam),
-            **self._lengths(max(len(s) for s in source), settings))
-        return [Hypothesis(text=self.pieces.decode(r.hypotheses[0]), score=float(r.scores[0]))
-                for r in results]
+        # The length cap follows the longest sentence of the whole call, as on transformers.
+        lengths = self._lengths(max(len(s) for s in source), settings)
+        hypotheses: list[Hypothesis | None] = [None] * len(source)
+        for chunk in self._chunks(source, beam, lengths):
+            results = self.translator.translate_batch(
+                [source[i] for i in chunk], beam_size=beam, num_hypotheses=1,
+                return_scores=True, **lengths)
+            for i, r in zip(chunk, results, strict=True):
+                hypotheses[i] = Hypothesis(text=self.pieces.decode(r.hypotheses[0]),
+                                           score=float(r.scores[0]))
+        return [h for h in hypotheses if h is not None]
+
+    @staticmethod
+    def _chunks(source: list[list[str]], beam: int, lengths: dict[str, int]) -> list[list[int]]:
+        """Indices of `source`, longest first, in groups that fit the memory budget."""
+        order = sorted(range(len(source)), key=lambda i: -len(source[i]))
+        most = max(1, HYPOTHESES_PER_BATCH // beam)
+        chunks: list[list[int]] = []
+        for i in order:
+            if chunks and len(chunks[-1]) < most:
+                longest = len(source[chunks[-1][0]])
+                # Outputs are usually ~1.3x the source: CTranslate2 drops finished sentences.
+                out = lengths.get("min_decoding_length") or min(
+                    lengths["max_decoding_length"], round(1.3 * longest) + 5)
+                per_sentence = beam * (HYPOTHESIS_MB + TOKEN_MB * (longest + out))
+                if per_sentence * (len(chunks[-1]) + 1) <= DECODE_MEMORY_MB:
+                    chunks[-1].append(i)
+                    continue
+            chunks.append([i])
+        return chunks
 
     def _lengths(self, longest_source: int, settings: DecodeSettings) -> dict[str, int]:
         """Decoding length limits equal to the transformers backend's: its `max_new_tokens`
