@@ -349,3 +349,10 @@ def test_document_covered_by_translation_memory_never_loads_the_weights(
     assert reused.reused == 3
     assert [p.en for p in reused.pairs] == [p.en for p in stored.pairs]
     assert again.engine._translator is None  # the model file was never read
+
+
+def test_constrained_fallback_really_places_the_targets(ref: ModelRef) -> None:
+    engine = load_engine(ref, "ctranslate2", threads=1)  # int8: the fallback is int8 too
+    out = engine.translate_constrained(SENTENCES[1], ["Hama"], DecodeSettings(beam=2))
+    assert "Hama" in out.text
+    assert engine.fallback().backend == "transformers"
