@@ -43,6 +43,13 @@ PDF = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>
        b"\xca{\x7fJ\xf5J\xd7\xe0t\xa1\x08\x80`\x13$\xd8\x90@\x10\xec\xc1\x88\xcd\xe6\x92\xec\x1di"
        b"G#)\xab*\x81\xcaeVe]f\x16@\xcc\xed\x9d\xbc\xf7\xde{\xef\xbd\xf7\xde{\xef\xbd\xf7\xba;\x9d"
        b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+TMX = ("""<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header srclang="ru" datatype="plaintext" segtype="sentence" adminlang="en"
+ creationtool="t" creationtoolversion="1" o-tmf="t"/><body>
+<tu><tuv xml:lang="ru"><seg>Хама освобождена.</seg></tuv>
+<tuv xml:lang="en"><seg>Hama is free.</seg></tuv></tu>
+</body></tmx>
+""").encode()
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
 
 
@@ -89,6 +96,65 @@ REFUSED = [
         r"{tmp}/in/empty.txt: empty file.*\n.*{tmp}/in/image.txt: .*(binary|PNG image)",
         args=("translate", "{tmp}/in", "--format", "jsonl"),
         translated=("Город Хама освобожден.", "Силы режима отступают.")),
+    # -------- glossaries (`--glossary FILE`): refused before anything is translated
+    *[Refused(f"glossary: {what}", {name: content, "a.txt": RU.encode()}, message,
+              args=("translate", "{tmp}/a.txt", "--glossary", "{file}")) for what, name, content,
+      message in [
+        ("missing header", "g.tsv", "Хама\tHama\n".encode(),
+         r"{file}:1: the header must name the columns ru and en"),
+        ("a row with too many columns", "g.tsv", "ru\ten\nХама\tHama\textra\n".encode(),
+         r"{file}:2: 3 columns, the header has 2"),
+        ("a CSV row with too few columns", "g.csv", "ru,en,note\nХама\n".encode(),
+         r"{file}:2: 1 columns?, the header has 3"),
+        ("an empty target", "g.tsv", "ru\ten\nХама\t\n".encode(),
+         r"{file}:2: empty en column for 'Хама'"),
+        ("an empty Russian term", "g.tsv", b"ru\ten\n\tHama\n",
+         r"{file}:2: empty ru column"),
+        ("the same term with two targets", "g.tsv",
+         "ru\ten\nХама\tHama\nХомс\tHoms\nХама\tHamah\n".encode(),
+         r"{file}:4: 'Хама' → 'Hamah' contradicts {file}:2 \('Хама' → 'Hama'\)"),
+        ("not UTF-8", "g.tsv", "ru\ten\nХама\tHama\n".encode("cp1251"),
+         r"{file}: not UTF-8; save the glossary as UTF-8"),
+        ("empty file", "g.tsv", b"", r"{file}: empty glossary"),
+        ("TBX cut off", "g.tbx", b'<martif type="TBX"><text><body><termEntry>',
+         r"{file}:1: not valid TBX/XML"),
+        ("XML that is not TBX", "g.tbx", b"<html><body>Hama</body></html>",
+         r"{file}:1: no termEntry or conceptEntry elements; not a TBX glossary"),
+        ("TBX entry without English", "g.tbx",
+         '<martif type="TBX"><text><body><termEntry><langSet xml:lang="ru"><tig><term>Хама'
+         '</term></tig></langSet></termEntry></body></text></martif>'.encode(),
+         r"{file}:1: term entry without an English term"),
+    ]],
+    Refused("glossary: no such file", {"a.txt": RU.encode()},
+            r"{tmp}/none.tsv: cannot read the glossary \(No such file",
+            args=("translate", "{file}", "--glossary", "{tmp}/none.tsv")),
+    # -------- imports (`ruen import FILE`): a malformed file stores nothing
+    *[Refused(f"import: {what}", {name: content}, message, args=("import", "{file}"))
+      for what, name, content, message in [
+        ("TMX cut off", "m.tmx", TMX[:150], r"{file}:\d+: not well-formed XML"),
+        ("TMX of random bytes", "m.tmx", bytes(range(256)), r"{file}:1: not well-formed XML"),
+        ("XML that is not TMX", "m.tmx", b'<?xml version="1.0"?><html/>',
+         r"{file}:1: the root element is <html>, not <tmx>"),
+        ("TMX in German", "m.tmx", TMX.replace(b'"en"', b'"de"'),
+         r"{file}:\d+: a <tuv> in language 'de'; ruen reads ru and en only"),
+        ("TMX unit without English", "m.tmx", TMX.replace(
+            b'<tuv xml:lang="en"><seg>Hama is free.</seg></tuv>', b""),
+         r"{file}:\d+: the <tu> has no English"),
+        ("TMX unit with empty English", "m.tmx", TMX.replace(b"Hama is free.", b""),
+         r"{file}:\d+: the English text is empty"),
+        ("TSV with three columns", "m.tsv", "Хама освобождена.\tHama is free.\tx\n".encode(),
+         r"{file}:1: expected 2 tab-separated fields \(Russian, English\), found 3"),
+        ("TSV with one column", "m.tsv", "Хама освобождена.\n".encode(),
+         r"{file}:1: expected 2 tab-separated fields"),
+        ("JSONL without en", "m.jsonl", '{"ru": "Хама освобождена."}\n'.encode(),
+         r'{file}:1: "en" is missing or not a string'),
+        ("JSONL with a number for ru", "m.jsonl", b'{"ru": 5, "en": "x"}\n',
+         r'{file}:1: "ru" is missing or not a string'),
+        ("JSONL cut off", "m.jsonl", b'{"ru": "x", "en": "y"\n', r"{file}:1: not JSON"),
+        ("JSONL line that is not an object", "m.jsonl", b"[1, 2]\n",
+         r'{file}:1: expected an object with "ru" and "en"'),
+        ("empty file", "m.tsv", b"", r"{file}: no sentence pairs found"),
+    ]],
     # -------- archives that cannot be used
     Refused("archive is a text file", {"a.txt": RU.encode(), "notes.db": RU.encode() * 20},
             r"{tmp}/notes.db: not a ruen archive",
@@ -384,3 +450,72 @@ def test_text_output_of_a_document_in_parts_keeps_its_paragraphs(
     assert all(p.strip() and "\n" not in p for p in paragraphs)
     listed = runner.invoke(app, ["list", "--json"])
     assert len(json.loads(listed.stdout)) == 8  # 7 parts and the short file
+
+
+# ------------------------------------------------------------------ search queries
+# (query, hits expected, or the error expected): malformed FTS syntax and strings built to
+# escape into SQL get our one-line error or a correct (empty) result, never an SQL error.
+SEARCHES: list[tuple[str, int | str]] = [
+    ("юг", 1),  # the control: a plain word finds the stored sentence
+    ('"Хама', "a quote is not closed"),
+    ("AND AND", "`AND` needs a word or phrase on both sides"),
+    ("юг OR OR юг", "`OR` needs a word or phrase on both sides"),
+    ("*", "`*` marks a prefix and must follow the start of a word"),
+    ("NEAR(", "the query ends where a word or phrase is needed"),
+    ("(юг", "a `(` is not closed"),
+    (")", "a `)` has no matching `(`"),
+    ("", "nothing to search for"),
+    ('""', "nothing to search for"),
+    ("'); DROP TABLE segments; --", "a `)` has no matching `(`"),
+    ('" OR 1=1 --', "a quote is not closed"),
+    ('x" UNION SELECT * FROM documents --', "a quote is not closed"),
+    ("юг'; DROP TABLE segments; --", 0),  # every word must be there: no sentence has them all
+    ("ru_norm:юг", 0),  # no FTS column filters: `ru_norm` is just a word
+    ("{ru_norm ru_lemmas}: юг", 0),
+    ("юг^", 1),  # FTS5's start-of-column mark is punctuation here
+    ("NEAR(юг двигаться, 2)", 0),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), SEARCHES, ids=[q or "empty" for q, _ in SEARCHES])
+def test_search_query(query: str, expected: int | str, db: Path, runner) -> None:
+    _seed(db)
+    before = _archive_rows(db)
+    result = runner.invoke(app, ["search", "--json", "--", query])
+    assert "Traceback" not in result.output
+    if isinstance(expected, int):
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(result.stdout)) == expected
+    else:
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: query ")
+        assert expected in result.stderr and len(result.stderr.splitlines()) == 1
+    assert _archive_rows(db) == before
+
+
+def test_importing_duplicated_units_twice_adds_nothing_the_second_time(
+        db: Path, tmp_path: Path, runner) -> None:
+    units = TMX.replace(b"<body>", b"<body>" + TMX.split(b"<body>")[1].split(b"</body>")[0])
+    source = tmp_path / "m.tmx"
+    source.write_bytes(units)
+    first = runner.invoke(app, ["import", str(source), "--json"])
+    assert first.exit_code == 0, first.output
+    assert [r["added"] for r in json.loads(first.stdout)] == [2]  # the same unit twice
+    second = runner.invoke(app, ["import", str(source), "--json"])
+    assert second.exit_code == 0, second.output
+    assert [(r["new_document"], r["added"]) for r in json.loads(second.stdout)] == [(False, 0)]
+    assert len(_archive_rows(db)) == 2
+
+
+def test_a_bad_file_in_an_import_stores_nothing_of_it(db: Path, tmp_path: Path, runner) -> None:
+    good = tmp_path / "good.tmx"
+    good.write_bytes(TMX)
+    bad = tmp_path / "bad.tmx"
+    bad.write_bytes(TMX.replace(b"</body>", b"<tu><tuv xml:lang='ru'><seg>x</seg></tuv></tu>"
+                                            b"</body>"))
+    result = runner.invoke(app, ["import", str(bad), "--json"])
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {bad}:")
+    assert not db.exists() or _archive_rows(db) == []  # not even its good first unit
+    result = runner.invoke(app, ["import", str(good), "--json"])
+    assert result.exit_code == 0, result.output
+    assert _archive_rows(db) == [("Хама освобождена.", "Hama is free.")]
