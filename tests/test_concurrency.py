@@ -47,7 +47,8 @@ def test_two_translate_processes_on_one_new_archive_both_succeed(
     first = _write_folder(tmp_path / "a", "a", 4)
     second = _write_folder(tmp_path / "b", "b", 4)
     db = tmp_path / "archive.db"
-    common = ["--model", str(tiny_model), "--beam", "1", "--db", str(db), "--format", "jsonl"]
+    common = ["--model", str(tiny_model), "--beam", "1", "--no-glossary", "--db", str(db),
+              "--format", "jsonl"]
     processes = [ruen_process("translate", *map(str, first), *common, delay=0.1),
                  ruen_process("translate", str(first[0]), *map(str, second), *common, delay=0.1)]
     outputs = [p.communicate(timeout=TIMEOUT) for p in processes]

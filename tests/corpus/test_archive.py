@@ -255,3 +255,46 @@ def test_translate_into_a_read_only_archive_fails_before_translating_and_list_st
     listed = runner.invoke(app, ["list", "--db", str(path), "--json"])
     assert listed.exit_code == 0, listed.output
     assert _stored(path) == ["Город Хама освобожден."]
+
+
+def test_a_full_disk_during_translate_is_one_error_and_the_archive_stays_whole(
+        tiny_model: Path, tmp_path: Path, runner) -> None:
+    """A real `ruen translate` process whose files may not grow past a limit (RLIMIT_FSIZE): its
+    writes fail as on a full disk."""
+    import resource
+    import signal
+    import sys
+
+    from translate.cli import app
+
+    path = tmp_path / "archive.db"
+    first = tmp_path / "a.txt"
+    first.write_text("Город Хама освобожден.\n", encoding="utf-8")
+    args = ["--model", str(tiny_model), "--backend", "transformers", "--beam", "1",
+            "--no-glossary", "--db", str(path)]
+    assert runner.invoke(app, ["translate", str(first), *args],
+                         env={"HF_HUB_OFFLINE": "1"}).exit_code == 0
+    big = tmp_path / "b.txt"
+    big.write_text(" ".join(f"Силы режима отступают к посёлку номер {n}." for n in range(40)),
+                   encoding="utf-8")
+    limit = path.stat().st_size + 8_192
+
+    def full_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of dying
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    ruen = shutil.which("ruen") or str(Path(sys.executable).parent / "ruen")
+    result = subprocess.run(
+        [ruen, "translate", str(big), *args], capture_output=True, text=True, timeout=300,
+        preexec_fn=full_disk,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: {path}: the disk is full or failing"), result.stderr
+    assert "the current document was not stored, everything stored before is intact" in (
+        result.stderr.replace("\n", " "))
+    assert "Traceback" not in result.stderr
+    assert _stored(path) == ["Город Хама освобожден."]
+    # with space again, the same command finishes the job
+    again = runner.invoke(app, ["translate", str(big), *args], env={"HF_HUB_OFFLINE": "1"})
+    assert again.exit_code == 0, again.output
+    assert len(_stored(path)) == 41
