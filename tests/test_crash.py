@@ -142,3 +142,25 @@ def test_ctrl_c_stops_after_the_current_batch_and_says_what_was_stored(
     again = runner.invoke(app, args, env={"HF_HUB_OFFLINE": "1"})
     assert again.exit_code == 0, again.output
     assert len(_assert_whole(db)) == FILES
+
+
+def test_a_second_ctrl_c_stops_at_once_and_keeps_documents_whole(
+        tiny_model: Path, tmp_path: Path, ruen_process: Callable[..., subprocess.Popen]
+        ) -> None:
+    folder = _folder(tmp_path)
+    db = tmp_path / "archive.db"
+    # one batch per document, each after a long wait: the first Ctrl-C alone would be obeyed
+    # only once the batch in progress is done
+    process = ruen_process("translate", str(folder), "--model", str(tiny_model), "--beam", "1",
+                           "--db", str(db), delay=2.0)
+    _wait_for_documents(db, 1, process)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    stored = _assert_whole(db)
+    # the second document was in its (only) batch: dropped, not finished as after one Ctrl-C
+    assert len(stored) == 1
+    assert "Interrupted: 1 document(s)" in stderr
