@@ -519,3 +519,16 @@ def test_a_bad_file_in_an_import_stores_nothing_of_it(db: Path, tmp_path: Path, 
     result = runner.invoke(app, ["import", str(good), "--json"])
     assert result.exit_code == 0, result.output
     assert _archive_rows(db) == [("Хама освобождена.", "Hama is free.")]
+
+
+def test_a_20000_character_word_is_translated_in_pieces(
+        tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
+    """No space to cut at (a pasted blob): cut anywhere, still never truncated."""
+    text = ("хамасилырежима" * 1500)[:20_000]
+    source = tmp_path / "blob.txt"
+    source.write_text(text + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model),
+                                 "--beam", "1", "--no-glossary", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["ru"] == text and row["en"].strip()
