@@ -31,11 +31,13 @@ log = logging.getLogger(__name__)
 # How many sentences decode together. Every hypothesis (beam * sentences of them) holds its
 # logits and attention caches, about 1.2 MB + 25 kB per source and output token for
 # opus-mt-ru-en's shape (measured: 64 hypotheses of 24 + 40 tokens peak at +170 MB), so batches
-# are cut to keep decoding within DECODE_MEMORY_MB, and `ruen translate` within 400 MB in all.
-# CPU time per sentence stops improving beyond about 128 hypotheses (2 threads: 64 sentences at
-# beam 1, 32 at beam 4), so that is the ceiling.
+# are cut to keep decoding within DECODE_MEMORY_MB (the estimate runs ~30% low once the
+# allocator's fragmentation is counted), and `ruen translate` within 400 MB in all: the model,
+# Python and the glossary take ~190 MB. CPU time per sentence hardly changes between 12 and 32
+# sentences per batch at beam 4 (bench/translate.py, 2 threads) and stops improving beyond about
+# 128 hypotheses, so that is the ceiling.
 HYPOTHESES_PER_BATCH = 128
-DECODE_MEMORY_MB = 180
+DECODE_MEMORY_MB = 150
 HYPOTHESIS_MB, TOKEN_MB = 1.2, 0.025
 
 EOS = "</s>"
