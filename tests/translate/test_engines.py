@@ -160,8 +160,11 @@ def test_batches_cut_to_the_memory_budget_keep_their_order(
     sources = RU[::-1] + SENTENCES
     whole = engine.translate_batch(sources, settings)
     monkeypatch.setattr(ct2, "DECODE_MEMORY_MB", 10)  # a few sentences per decoding call
-    assert len(engine._chunks(engine.pieces.encode(sources), 2, {"min_decoding_length": 20}
-                              )) > 3
+    encoded = engine.pieces.encode(sources)
+    assert len(engine._chunks(encoded, 2, {"min_decoding_length": 20}, 10)) > 3
+    # --batch-tokens scales the budget: a bigger one decodes more sentences at once.
+    assert len(engine._chunks(encoded, 2, {"min_decoding_length": 20}, 40)) < \
+        len(engine._chunks(encoded, 2, {"min_decoding_length": 20}, 10))
     cut = engine.translate_batch(sources, settings)
     assert [h.text for h in cut] == [h.text for h in whole]
     assert [h.score for h in cut] == pytest.approx([h.score for h in whole], abs=1e-4)
