@@ -70,6 +70,20 @@ def user_glossary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ruen-cache")
+
+
+@pytest.fixture(autouse=True)
+def ruen_cache(_session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """RUEN_CACHE for every test: no test touches the user's cache. Shared by the session, so
+    the tiny model is converted for CTranslate2 once; a test that needs an empty cache sets its
+    own."""
+    monkeypatch.setenv("RUEN_CACHE", str(_session_cache))
+    return _session_cache
+
+
 # Installed (through PYTHONPATH) into `ruen` subprocesses that must be caught mid-job: every
 # batch waits first, so a test can interrupt, kill or race a real process at a known stage.
 _SLOW_BATCHES = '''
