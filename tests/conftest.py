@@ -70,9 +70,14 @@ def user_glossary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ruen-cache")
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # Session-wide too: module- and session-scoped fixtures that load an engine run before any
+    # function-scoped monkeypatch, and must not convert models into the user's cache either.
+    cache = tmp_path_factory.mktemp("ruen-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RUEN_CACHE", str(cache))
+        yield cache
 
 
 @pytest.fixture(autouse=True)

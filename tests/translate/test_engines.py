@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -50,6 +50,16 @@ EN = ["Regime forces are retreating under rebel pressure.", "Hama has been liber
       "A command spokesman confirmed the liberation of the city."]
 # Text the tiny vocabulary has never seen: Latin, digits, quotes, symbols, an emoji.
 ODD = ["«Ёлки» — 2024 г., 15% NATO; ID#7 ☺", "  двойные   пробелы  ", ">>en<< Хама"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """RUEN_CACHE for the module-scoped engines below, which are built before the per-test
+    `ruen_cache` fixture of conftest applies: they must not convert into the user's cache."""
+    cache = tmp_path_factory.mktemp("engines-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RUEN_CACHE", str(cache))
+        yield cache
 
 
 @pytest.fixture(scope="module")
