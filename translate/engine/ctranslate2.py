@@ -165,16 +165,18 @@ class CTranslate2Engine(Engine):
             return []
         source = self.pieces.encode(sentences)
         beam = settings.beam or self.default_beam
-        # The length cap follows the longest sentence of the whole call, as on transformers.
         lengths = self._lengths(max(len(s) for s in source), settings)
         hypotheses: list[Hypothesis | None] = [None] * len(source)
         budget = DECODE_MEMORY_MB * settings.max_batch_tokens / DEFAULT_BATCH_TOKENS
         for chunk in self._chunks(source, beam, lengths, budget):
+            # A chunk decodes up to its longest sentence's cap; each output is then cut to its
+            # own sentence's cap, so a translation never depends on its batch neighbours.
             results = self.translator.translate_batch(
                 [source[i] for i in chunk], beam_size=beam, num_hypotheses=1,
-                return_scores=True, **lengths)
+                return_scores=True, **self._lengths(len(source[chunk[0]]), settings))
             for i, r in zip(chunk, results, strict=True):
-                hypotheses[i] = Hypothesis(text=self.pieces.decode(r.hypotheses[0]),
+                cap = self._lengths(len(source[i]), settings)["max_decoding_length"]
+                hypotheses[i] = Hypothesis(text=self.pieces.decode(r.hypotheses[0][:cap]),
                                            score=float(r.scores[0]))
         return [h for h in hypotheses if h is not None]
 

@@ -89,7 +89,18 @@ class TransformersEngine(Engine):
                 **inputs, num_beams=beam, num_return_sequences=1, max_length=None, **lengths,
                 return_dict_in_generate=True, output_scores=True,
             )
-        texts = self.tokenizer.batch_decode(out.sequences, skip_special_tokens=True)
+        sequences = out.sequences
+        if not fixed:
+            # generate() caps the whole batch by its longest source; cut each output to its own
+            # sentence's cap (after the start token), so a translation never depends on its
+            # batch neighbours.
+            # With a forced end token, the last step of the cap is that end token.
+            forced_eos = self.model.generation_config.forced_eos_token_id is not None
+            own = inputs["attention_mask"].sum(dim=1).tolist()
+            sequences = [
+                seq[:1 + settings.max_new_tokens(int(n), self.max_input_tokens) - forced_eos]
+                for seq, n in zip(out.sequences, own, strict=True)]
+        texts = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
         scores = self._scores(out, beam)
         return [Hypothesis(text=t.strip(), score=s) for t, s in zip(texts, scores, strict=True)]
 
