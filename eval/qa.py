@@ -196,14 +196,15 @@ def numbers(ru: str, en: str) -> list[Flag]:
     """The numbers of the source and the translation differ (as multisets)."""
     source, target = Counter(numbers_in(ru, "ru")), Counter(numbers_in(en, "en"))
     missing, extra = _unscaled(source - target, target - source)
-    if not missing and not extra:
-        return []
-    parts = []
-    if missing:
-        parts.append(f"not in the English: {_quote([_fmt(v) for v in missing.elements()])}")
-    if extra:
-        parts.append(f"not in the Russian: {_quote([_fmt(v) for v in extra.elements()])}")
-    return [Flag("numbers", "error", "numbers differ; " + "; ".join(parts))]
+    return _differ("numbers", "error", _quote([_fmt(v) for v in missing.elements()]),
+                   _quote([_fmt(v) for v in extra.elements()]))
+
+
+def _differ(check: str, severity: Severity, missing: str, extra: str) -> list[Flag]:
+    """One flag naming what the English lacks and what it adds (nothing when both are empty)."""
+    parts = [f"not in the English: {missing}"] if missing else []
+    parts += [f"not in the Russian: {extra}"] if extra else []
+    return [Flag(check, severity, f"{check} differ; " + "; ".join(parts))] if parts else []
 
 
 def months_in(text: str, lang: str) -> set[int]:
@@ -268,14 +269,7 @@ def units(ru: str, en: str) -> list[Flag]:
     """A unit after a number in one language and not the other (`10 км` -> `10 miles`)."""
     source, target = units_in(ru, "ru"), units_in(en, "en")
     missing, extra = set(source) - set(target), set(target) - set(source)
-    if not missing and not extra:
-        return []
-    parts = []
-    if missing:
-        parts.append(f"not in the English: {', '.join(sorted(missing))}")
-    if extra:
-        parts.append(f"not in the Russian: {', '.join(sorted(extra))}")
-    return [Flag("units", "warning", "units differ; " + "; ".join(parts))]
+    return _differ("units", "warning", ", ".join(sorted(missing)), ", ".join(sorted(extra)))
 
 
 # ---------------------------------------------------------------- length ratio
