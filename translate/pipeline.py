@@ -80,19 +80,17 @@ class Pipeline:
         if self.archive is not None and self.use_memory:
             memory = self.archive.translation_memory(sources, system)
         english: dict[int, tuple[str, tuple[TermStatus, ...], str]] = {}
+        todo: list[int] = []  # positions the model must translate
         for i, ru in enumerate(sources):
             if not CYRILLIC.search(ru):
                 # English, Arabic, numbers, URLs: the model would only garble them; the reader
                 # gets them as they are (flagged in `_flags` when they have letters).
                 english[i] = (ru, (), "copy")
-        todo = [i for i, ru in enumerate(sources)
-                if i not in english and normalize_source(ru) not in memory]
-        for i, ru in enumerate(sources):
-            if i not in english and (key := normalize_source(ru)) in memory:
-                en = memory[key]
-                terms = self.glossary.check(ru, en) if self.glossary else ()
-                english[i] = (en, terms, "tm")
-        if len(english) and self.on_progress:
+            elif (en := memory.get(normalize_source(ru))) is not None:
+                english[i] = (en, self.glossary.check(ru, en) if self.glossary else (), "tm")
+            else:
+                todo.append(i)
+        if english and self.on_progress:
             self.on_progress(len(english))
         for i, (en, terms) in zip(todo, self.translate([sources[i] for i in todo]), strict=True):
             english[i] = (en, terms, "mt")
@@ -101,7 +99,7 @@ class Pipeline:
             SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
                          origin=origin, terms=terms, flags=self._flags(s.ru, en, terms),
                          start=s.start, end=s.end)
-            for s, (en, terms, origin) in ((s, english[s.index]) for s in segments)
+            for s, (en, terms, origin) in ((s, english[i]) for i, s in enumerate(segments))
         ]
         doc_id = None
         if self.archive is not None:
