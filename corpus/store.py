@@ -307,19 +307,24 @@ class Archive:
     # ------------------------------------------------------------ writing
 
     def system_id(self, system: System) -> int:
-        row = (system.model, system.revision, system.backend, system.settings_json)
+        """The id of `system`, added to the archive if it is new."""
+        found = self.find_system(system)
+        if found is not None:
+            return found
         try:
-            self.db.execute(
-                "INSERT INTO systems (model, revision, backend, settings) VALUES (?,?,?,?)"
-                " ON CONFLICT DO NOTHING",
-                row,
-            )
+            cursor = self.db.execute(
+                "INSERT INTO systems (model, revision, backend, settings) VALUES (?,?,?,?)",
+                _system_row(system))
         except sqlite3.OperationalError as exc:
             raise archive_error(self.path, exc) or exc from None
-        return self.db.execute(
+        return int(cursor.lastrowid)
+
+    def find_system(self, system: System) -> int | None:
+        """The id of `system` if anything was stored by it (reads never add systems)."""
+        row = self.db.execute(
             "SELECT id FROM systems WHERE model=? AND revision=? AND backend=? AND settings=?",
-            row,
-        ).fetchone()[0]
+            _system_row(system)).fetchone()
+        return row[0] if row else None
 
     def save_document(self, document: Document, pairs: Iterable[SentencePair],
                       system: System, kind: Kind = "mt") -> int:
@@ -425,7 +430,7 @@ class Archive:
         mt_filter = ""
         if system is not None:
             mt_filter = " AND (t.kind = 'post-edit' OR t.system_id = ?)"
-            params.insert(0, self.system_id(system))
+            params.insert(0, self.find_system(system))  # None: post-edits only
         sql = f"""
             SELECT s.doc_id, s.idx, s.paragraph, s.start, s."end", s.ru, t.id AS tid, t.en,
                    CASE t.kind WHEN 'post-edit' THEN 'post-edit' ELSE t.origin END AS origin
@@ -492,7 +497,7 @@ class Archive:
         newest output of `system`. Returns {normalised source: English}."""
         keys = sorted({normalize_source(s) for s in sources})
         found: dict[str, str] = {}
-        system_id = self.system_id(system)
+        system_id = self.find_system(system)  # None: post-edits only
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -652,6 +657,10 @@ class _Transaction:
                 raise error from None
         if failure is not exc:
             raise failure  # type: ignore[misc]
+
+
+def _system_row(system: System) -> tuple[str, str, str, str]:
+    return (system.model, system.revision, system.backend, system.settings_json)
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:

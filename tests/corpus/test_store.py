@@ -83,3 +83,13 @@ def test_translation_memory_prefers_post_edits_and_ignores_other_systems(tmp_pat
         archive.save_document(DOC, edited, BEAM4, kind="post-edit")
         assert archive.translation_memory(["Хама освобождена."], BEAM4) == {
             "хама освобождена.": "Hama has been freed."}
+
+
+def test_reading_with_an_unknown_system_adds_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with Archive(path) as archive:
+        doc = archive.save_document(DOC, PAIRS, BEAM4)
+    with Archive(path, readonly=True) as archive:  # a read must not need to write
+        assert archive.translation_memory(["Хама освобождена."], BEAM1) == {}
+        assert list(archive.pairs(doc, system=BEAM1)) == []
+    assert _count(path, "systems") == 1
