@@ -110,13 +110,17 @@ _load_engine = translate.engine.load_engine
 
 def _slow_engine(*args, **kwargs):
     engine = _load_engine(*args, **kwargs)
-    translate_batch = engine.translate_batch
+    translate_batches = engine.translate_batches
 
-    def slow(sentences, settings):
-        time.sleep(float(os.environ["RUEN_TEST_BATCH_DELAY"]))
-        return translate_batch(sentences, settings)
+    def slow(batches, settings):
+        def each_after_a_pause():
+            for batch in batches:
+                time.sleep(float(os.environ["RUEN_TEST_BATCH_DELAY"]))
+                yield batch
 
-    engine.translate_batch = slow
+        return translate_batches(each_after_a_pause(), settings)
+
+    engine.translate_batches = slow
     return engine
 
 

@@ -25,6 +25,7 @@ import pytest
 from corpus.store import SCHEMA_VERSION, Archive
 from corpus.types import Document, SentencePair, System
 from translate.cli import app
+from translate.engine.base import Engine
 
 RU = "Город Хама освобожден. Силы режима отступают.\n"
 SEED = "Мы продолжаем двигаться на юг."  # stored before every refused command
@@ -364,7 +365,7 @@ PARAGRAPHS = [f"Абзац {n}. Город Хама освобожден в {n} 
 LONG = "\n\n".join(PARAGRAPHS) + "\n"
 
 
-class _Echo:
+class _Echo(Engine):
     """An instant engine: the English is the Russian upper-cased."""
 
     backend = "echo"

@@ -139,8 +139,10 @@ class Pipeline:
         results: list[Hypothesis | None] = [None] * len(sentences)
         batches = plan_batches(lengths, self.settings.max_batch_tokens,
                                self.settings.max_batch_sentences)
-        for number, batch in enumerate(batches, start=1):
-            hypotheses = self.engine.translate_batch([sentences[i] for i in batch], self.settings)
+        translated = self.engine.translate_batches(
+            ([sentences[i] for i in batch] for batch in batches), self.settings)
+        for number, (batch, hypotheses) in enumerate(zip(batches, translated, strict=True),
+                                                     start=1):
             for i, hypothesis in zip(batch, hypotheses, strict=True):
                 results[i] = hypothesis
             if self.on_progress:

@@ -180,6 +180,27 @@ def test_batches_cut_to_the_memory_budget_keep_their_order(
     assert [h.score for h in cut] == pytest.approx([h.score for h in whole], abs=1e-4)
 
 
+def test_two_translations_side_by_side_change_nothing_but_speed(
+        attentive: tuple[TransformersEngine, CTranslate2Engine],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import translate.engine.ctranslate2 as ct2
+
+    alone = attentive[1]
+    side_by_side = CTranslate2Engine(alone.ref, quantize="float32", threads=2)
+    assert (side_by_side.workers, alone.workers) == (2, 1)
+    settings = DecodeSettings(beam=2, max_batch_tokens=80, extra={"bench_output_tokens": 20})
+    sources = RU[::-1] + SENTENCES + RU
+    expected = [h.text for h in alone.translate_batch(sources, settings)]
+    # Several batches of several chunks each: every batch is queued before the one before it
+    # is handed back, and chunks finish in any order.
+    monkeypatch.setattr(ct2, "DECODE_MEMORY_MB", 10)
+    batches: list[int] = []
+    pipeline = Pipeline(side_by_side, settings)
+    pipeline.on_progress = batches.append
+    assert [en for en, _ in pipeline.translate(sources)] == expected
+    assert len(batches) > 2
+
+
 def test_output_length_cap_is_the_same_on_both_backends(
         torch_engine: TransformersEngine, ct2_float32: CTranslate2Engine) -> None:
     # A random model rarely stops by itself, so it runs into the cap: both stop at the same place.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from corpus.types import Hypothesis, System
@@ -55,6 +55,13 @@ class Engine(ABC):
     def translate_batch(self, sentences: Sequence[str], settings: DecodeSettings
                         ) -> list[Hypothesis]:
         """Translate a batch of sentences, one hypothesis each, in the order given."""
+
+    def translate_batches(self, batches: Iterable[Sequence[str]], settings: DecodeSettings
+                          ) -> Iterator[list[Hypothesis]]:
+        """`translate_batch` of each batch in turn; an engine that decodes in the background
+        may start on the next batch while the caller handles this one."""
+        for batch in batches:
+            yield self.translate_batch(batch, settings)
 
     def translate_constrained(self, sentence: str, targets: Sequence[str],
                               settings: DecodeSettings) -> Hypothesis:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +33,20 @@ log = logging.getLogger(__name__)
 # logits and attention caches, about 1.2 MB + 25 kB per source and output token for
 # opus-mt-ru-en's shape (measured: 64 hypotheses of 24 + 40 tokens peak at +170 MB), so batches
 # are cut to keep decoding within DECODE_MEMORY_MB at the default `--batch-tokens` (and in
-# proportion to it otherwise; the estimate runs ~30% low once the allocator's fragmentation is
-# counted), so that `ruen translate` stays within 400 MB in all: the model, Python and the
-# glossary take ~190 MB. Bigger batches are faster (beam 4, bench/translate.py, 2 threads: 15
-# sentences/s at this budget, 17.7 at 260 MB, 19.7 for 32-sentence batches at 590 MB); beyond
-# about 128 hypotheses CPU time per sentence stops improving, so that is the ceiling.
+# proportion to it otherwise), so that `ruen translate` stays within 400 MB in all: the model,
+# Python and the glossary take ~190 MB. Beyond about 128 hypotheses CPU time per sentence stops
+# improving, so that is the ceiling.
+#
+# On CPU, two translations run side by side (CTranslate2's `inter_threads`), each on half the
+# threads, and share the memory budget: small matrices keep one thread busier than they keep
+# two. Raw CTranslate2, beam 4, 2 threads (bench/translate.py's model and document): one
+# translation of 32-sentence batches, 20.5 sentences/s at 554 MB; two of 6-sentence batches,
+# 24.1 sentences/s at 286 MB.
 HYPOTHESES_PER_BATCH = 128
 DECODE_MEMORY_MB = 150
 DEFAULT_BATCH_TOKENS = 4096  # DecodeSettings.max_batch_tokens, the default `--batch-tokens`
 HYPOTHESIS_MB, TOKEN_MB = 1.2, 0.025
+SIDE_BY_SIDE = 2  # translations at once on CPU (see above)
 
 EOS = "</s>"
 UNK = "<unk>"
@@ -93,6 +99,16 @@ def _without_language_code(text: str) -> tuple[list[str], str]:
     return [], text
 
 
+@dataclass
+class _Queued:
+    """A batch being decoded: its chunks (indices into the batch), their pending results, and
+    each sentence's output cap."""
+
+    chunks: list[list[int]]
+    pending: list[list[Any]]  # ctranslate2.AsyncTranslationResult per sentence of each chunk
+    caps: list[int]
+
+
 class CTranslate2Engine(Engine):
     backend = "ctranslate2"
     # Through the transformers backend of the same model (see the module docstring).
@@ -120,11 +136,11 @@ class CTranslate2Engine(Engine):
         self.compute_type = compute_type
         self.threads = threads or default_threads()
         self.converted = ensure_converted(ref, compute_type)
-        # One translation at a time, all threads inside it: the pipeline sends one batch at once.
+        self.workers = SIDE_BY_SIDE if kind == "cpu" and self.threads >= SIDE_BY_SIDE else 1
         self._options: dict[str, Any] = {
             "device": kind, "device_index": int(device.split(":")[1]) if ":" in device else 0,
-            "compute_type": compute_type, "inter_threads": 1,
-            "intra_threads": self.threads if kind == "cpu" else 0}
+            "compute_type": compute_type, "inter_threads": self.workers,
+            "intra_threads": self.threads // self.workers if kind == "cpu" else 0}
         self._translator: Any = None
         self.pieces = MarianPieces(ref.path)
         config = _read_json(ref.path / "config.json")
@@ -161,23 +177,47 @@ class CTranslate2Engine(Engine):
 
     def translate_batch(self, sentences: Sequence[str], settings: DecodeSettings
                         ) -> list[Hypothesis]:
-        if not sentences:
-            return []
-        source = self.pieces.encode(sentences)
+        return self._collect(self._queue(sentences, settings))
+
+    def translate_batches(self, batches: Iterable[Sequence[str]], settings: DecodeSettings
+                          ) -> Iterator[list[Hypothesis]]:
+        """Each batch is queued before the previous one is handed back, so that the workers
+        decode on while the pipeline checks and stores (and no worker idles at the end of a
+        batch waiting for the other's last chunk)."""
+        ahead: _Queued | None = None
+        for batch in batches:
+            queued = self._queue(batch, settings)
+            if ahead is not None:
+                yield self._collect(ahead)
+            ahead = queued
+        if ahead is not None:
+            yield self._collect(ahead)
+
+    def _queue(self, sentences: Sequence[str], settings: DecodeSettings) -> _Queued:
+        """Start decoding `sentences` in the background, in chunks that fit the memory budget
+        (shared by the workers). A chunk decodes up to its longest sentence's cap."""
+        source = self.pieces.encode(sentences) if sentences else []
         beam = settings.beam or self.default_beam
-        lengths = self._lengths(max(len(s) for s in source), settings)
-        hypotheses: list[Hypothesis | None] = [None] * len(source)
+        caps = [self._lengths(len(s), settings)["max_decoding_length"] for s in source]
         budget = DECODE_MEMORY_MB * settings.max_batch_tokens / DEFAULT_BATCH_TOKENS
-        for chunk in self._chunks(source, beam, lengths, budget):
-            # A chunk decodes up to its longest sentence's cap; each output is then cut to its
-            # own sentence's cap, so a translation never depends on its batch neighbours.
-            results = self.translator.translate_batch(
-                [source[i] for i in chunk], beam_size=beam, num_hypotheses=1,
-                return_scores=True, **self._lengths(len(source[chunk[0]]), settings))
-            for i, r in zip(chunk, results, strict=True):
-                cap = self._lengths(len(source[i]), settings)["max_decoding_length"]
-                hypotheses[i] = Hypothesis(text=self.pieces.decode(r.hypotheses[0][:cap]),
-                                           score=float(r.scores[0]))
+        chunks = self._chunks(source, beam, self._lengths(max(map(len, source), default=1),
+                                                          settings), budget / self.workers)
+        pending = [self.translator.translate_batch(
+            [source[i] for i in chunk], beam_size=beam, num_hypotheses=1, return_scores=True,
+            asynchronous=True, **self._lengths(len(source[chunk[0]]), settings))
+            for chunk in chunks]
+        return _Queued(chunks, pending, caps)
+
+    def _collect(self, queued: _Queued) -> list[Hypothesis]:
+        """Wait for a queued batch. Each output is cut to its own sentence's cap, so that a
+        translation never depends on its batch neighbours."""
+        hypotheses: list[Hypothesis | None] = [None] * len(queued.caps)
+        for chunk, results in zip(queued.chunks, queued.pending, strict=True):
+            for i, pending in zip(chunk, results, strict=True):
+                result = pending.result()
+                hypotheses[i] = Hypothesis(
+                    text=self.pieces.decode(result.hypotheses[0][:queued.caps[i]]),
+                    score=float(result.scores[0]))
         return [h for h in hypotheses if h is not None]
 
     @staticmethod
