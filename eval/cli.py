@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,11 +14,14 @@ from corpus.console import App, err, print_json
 from corpus.store import Archive, default_archive_path
 from corpus.types import SentencePair
 from eval.errors import EvalError
-from eval.evaluate import EvalResult, evaluate
 from eval.qa import CHECKS, DEFAULT_CHECKS, SEVERITIES
 from eval.readers import parse_system, read_sentences
 from eval.review import Finding, flagged, review_archive, review_pairs, store_findings
-from eval.significance import SAMPLES, Method
+
+if TYPE_CHECKING:  # sacrebleu is imported by `ruen eval` only: every `ruen` process loads
+    # this module, and sacrebleu adds ~10 MB and 0.1 s to `ruen translate`'s start.
+    from eval.evaluate import EvalResult
+    from eval.significance import Method
 
 app = App()
 out = Console(highlight=False, soft_wrap=True)
@@ -78,6 +81,8 @@ def eval_command(
         ruen eval new.txt --ref ref.txt --baseline old.txt --report report.html
         ruen eval --db archive.db --doc 3 --ref ref.txt --json
     """
+    from eval.evaluate import evaluate
+
     hypotheses, sources, references, name = _inputs(hypothesis, ref, src, db, doc)
     others = [parse_system(spec) for spec in system or []]
     result = evaluate(
@@ -115,6 +120,8 @@ def _baseline_name(path: Path, hypothesis: str) -> str:
 
 
 def _method(test: str) -> Method:
+    from eval.significance import SAMPLES
+
     if test not in SAMPLES:
         raise typer.BadParameter("choose bs (paired bootstrap) or ar", param_hint="--test")
     return test  # type: ignore[return-value]  # checked just above
