@@ -101,7 +101,8 @@ def _ru_numeral(word: str) -> int | None:
     return None
 
 
-def _tokens(text: str, lang: str) -> tuple[str, list[_Token]]:
+@lru_cache(maxsize=256)  # the numbers and units checks read the same sentences
+def _tokens(text: str, lang: str) -> tuple[str, tuple[_Token, ...]]:
     """The tokens of `text` with offsets into the returned text (Russian thousands joined)."""
     if lang == "ru":
         text = RU_THOUSANDS.sub(lambda m: m.group(0).replace(" ", "").replace("\u00a0", "")
@@ -120,7 +121,7 @@ def _tokens(text: str, lang: str) -> tuple[str, list[_Token]]:
         else:
             value = EN_NUMERALS.get(word.lower(), EN_ORDINALS.get(word.lower()))
         tokens.append(_Token(word, m.start(), m.end(), value))
-    return text, tokens
+    return text, tuple(tokens)
 
 
 def _written(token: _Token) -> bool:
@@ -207,13 +208,19 @@ def _differ(check: str, severity: Severity, missing: str, extra: str) -> list[Fl
     return [Flag(check, severity, f"{check} differ; " + "; ".join(parts))] if parts else []
 
 
+@lru_cache(maxsize=2)
+def _month_patterns(lang: str) -> list[tuple[int, re.Pattern[str]]]:
+    if lang == "ru":  # matched in lower case
+        return [(n, re.compile(rf"(?<!\w)(?:{form})(?!\w)")) for n, form in RU_MONTHS.items()]
+    return [(n, re.compile(rf"\b(?:{form})(?!\w)")) for n, form in EN_MONTHS.items()]
+
+
 def months_in(text: str, lang: str) -> set[int]:
+    probe = text.lower() if lang == "ru" else text
+    found = {n for n, pattern in _month_patterns(lang) if pattern.search(probe)}
     if lang == "ru":
-        found = {n for n, form in RU_MONTHS.items()
-                 if re.search(rf"(?<!\w)(?:{form})(?!\w)", text.lower())}
         found |= {int(m) for _, m, _ in RU_DATE.findall(text) if 1 <= int(m) <= 12}
-        return found
-    return {n for n, form in EN_MONTHS.items() if re.search(rf"\b(?:{form})(?!\w)", text)}
+    return found
 
 
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
