@@ -16,7 +16,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,13 +100,15 @@ def _without_language_code(text: str) -> tuple[list[str], str]:
 
 
 @dataclass
-class _Queued:
-    """A batch being decoded: its chunks (indices into the batch), their pending results, and
-    each sentence's output cap."""
+class _Batch:
+    """A batch on its way through CTranslate2: source pieces, chunks (indices into the batch,
+    decoded together) and the pending results of the chunks sent so far."""
 
+    source: list[list[str]]
+    beam: int
+    settings: DecodeSettings
     chunks: list[list[int]]
-    pending: list[list[Any]]  # ctranslate2.AsyncTranslationResult per sentence of each chunk
-    caps: list[int]
+    pending: list[list[Any]] = field(default_factory=list)  # AsyncTranslationResult per sentence
 
 
 class CTranslate2Engine(Engine):
@@ -177,47 +179,57 @@ class CTranslate2Engine(Engine):
 
     def translate_batch(self, sentences: Sequence[str], settings: DecodeSettings
                         ) -> list[Hypothesis]:
-        return self._collect(self._queue(sentences, settings))
+        batch = self._plan(sentences, settings)
+        self._send(batch)
+        return self._collect(batch)
 
     def translate_batches(self, batches: Iterable[Sequence[str]], settings: DecodeSettings
                           ) -> Iterator[list[Hypothesis]]:
-        """Each batch is queued before the previous one is handed back, so that the workers
-        decode on while the pipeline checks and stores (and no worker idles at the end of a
-        batch waiting for the other's last chunk)."""
-        ahead: _Queued | None = None
-        for batch in batches:
-            queued = self._queue(batch, settings)
-            if ahead is not None:
-                yield self._collect(ahead)
-            ahead = queued
-        if ahead is not None:
-            yield self._collect(ahead)
+        """Before a batch is waited for, the first chunks of the next one are queued behind
+        it, so that no worker idles while the other finishes the batch's last chunk, nor while
+        the pipeline checks and stores. Only a worker's worth is queued ahead: chunks cannot
+        be cancelled, and the process waits for queued ones when it stops (after Ctrl-C)."""
+        previous: _Batch | None = None
+        for sentences in batches:
+            batch = self._plan(sentences, settings)
+            if previous is not None:
+                self._send(previous)
+                self._send(batch, self.workers)
+                yield self._collect(previous)
+            previous = batch
+        if previous is not None:
+            self._send(previous)
+            yield self._collect(previous)
 
-    def _queue(self, sentences: Sequence[str], settings: DecodeSettings) -> _Queued:
-        """Start decoding `sentences` in the background, in chunks that fit the memory budget
-        (shared by the workers). A chunk decodes up to its longest sentence's cap."""
+    def _plan(self, sentences: Sequence[str], settings: DecodeSettings) -> _Batch:
+        """Cut a batch into chunks that fit the memory budget (shared by the workers)."""
         source = self.pieces.encode(sentences) if sentences else []
         beam = settings.beam or self.default_beam
-        caps = [self._lengths(len(s), settings)["max_decoding_length"] for s in source]
+        longest = self._lengths(max(map(len, source), default=1), settings)
         budget = DECODE_MEMORY_MB * settings.max_batch_tokens / DEFAULT_BATCH_TOKENS
-        chunks = self._chunks(source, beam, self._lengths(max(map(len, source), default=1),
-                                                          settings), budget / self.workers)
-        pending = [self.translator.translate_batch(
-            [source[i] for i in chunk], beam_size=beam, num_hypotheses=1, return_scores=True,
-            asynchronous=True, **self._lengths(len(source[chunk[0]]), settings))
-            for chunk in chunks]
-        return _Queued(chunks, pending, caps)
+        return _Batch(source, beam, settings,
+                      self._chunks(source, beam, longest, budget / self.workers))
 
-    def _collect(self, queued: _Queued) -> list[Hypothesis]:
-        """Wait for a queued batch. Each output is cut to its own sentence's cap, so that a
+    def _send(self, batch: _Batch, count: int | None = None) -> None:
+        """Queue the batch's next `count` chunks (all by default). A chunk decodes up to its
+        longest sentence's cap."""
+        sent = len(batch.pending)
+        for chunk in batch.chunks[sent:None if count is None else sent + count]:
+            batch.pending.append(self.translator.translate_batch(
+                [batch.source[i] for i in chunk], beam_size=batch.beam, num_hypotheses=1,
+                return_scores=True, asynchronous=True,
+                **self._lengths(len(batch.source[chunk[0]]), batch.settings)))
+
+    def _collect(self, batch: _Batch) -> list[Hypothesis]:
+        """Wait for a sent batch. Each output is cut to its own sentence's cap, so that a
         translation never depends on its batch neighbours."""
-        hypotheses: list[Hypothesis | None] = [None] * len(queued.caps)
-        for chunk, results in zip(queued.chunks, queued.pending, strict=True):
+        hypotheses: list[Hypothesis | None] = [None] * len(batch.source)
+        for chunk, results in zip(batch.chunks, batch.pending, strict=True):
             for i, pending in zip(chunk, results, strict=True):
                 result = pending.result()
-                hypotheses[i] = Hypothesis(
-                    text=self.pieces.decode(result.hypotheses[0][:queued.caps[i]]),
-                    score=float(result.scores[0]))
+                cap = self._lengths(len(batch.source[i]), batch.settings)["max_decoding_length"]
+                hypotheses[i] = Hypothesis(text=self.pieces.decode(result.hypotheses[0][:cap]),
+                                           score=float(result.scores[0]))
         return [h for h in hypotheses if h is not None]
 
     @staticmethod
