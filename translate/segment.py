@@ -29,12 +29,13 @@ from __future__ import annotations
 import re
 import sys
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from razdel import sentenize
 
+from corpus.ingest import paragraphs  # ingest cuts long files between them too
 from corpus.types import Segment
 from translate.abbreviations import HEAD
 
@@ -50,28 +51,11 @@ SPLIT: Action = "split"
 # the model an input far longer than the sentences it was trained on.
 MAX_JOINED_CHARS = 500
 
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
-_LINE = re.compile(r"\n")
 _ABBREVIATION_LEFT = re.compile(r"([^\W\d_]+)\.$")
 
 # Quotation marks and brackets: opening mark -> closing marks that may end it.
 _PAIRS = {"«": "»", "„": "“”", "“": "”", '"': '"', "(": ")", "[": "]"}
 _QUOTES = frozenset("«„“\"")
-
-
-# ---------------------------------------------------------------------------------------------
-# Paragraphs
-# ---------------------------------------------------------------------------------------------
-
-def paragraphs(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each paragraph. With blank lines in the text, they separate paragraphs
-    (single newlines are soft wraps); without any, every line is a paragraph."""
-    separator = _BLANK_LINE if _BLANK_LINE.search(text) else _LINE
-    position = 0
-    for match in separator.finditer(text):
-        yield position, match.start()
-        position = match.end()
-    yield position, len(text)
 
 
 # ---------------------------------------------------------------------------------------------
