@@ -7,14 +7,22 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from corpus.errors import InputError
-from corpus.ingest import STDIN, read_document
+from corpus.ingest import (
+    STDIN,
+    LongDocument,
+    open_source,
+    read_document,
+    read_parts,
+    split_parts,
+)
 from corpus.types import Document, Segment
 from translate.pipeline import DocumentResult, Pipeline
-from translate.segment import paragraphs, segment
+from translate.segment import segment
 
 # A longer document is translated and stored in parts cut between paragraphs, each an archive
 # document of its own: a crash or Ctrl-C loses at most the part in progress, and only one part's
-# sentences are held in memory at a time.
+# text and sentences are held in memory at a time (a long file is read in chunks, see
+# `corpus.ingest.read_parts`).
 PART_CHARS = 200_000
 
 
@@ -29,29 +37,13 @@ class JobReport:
     current: str = ""  # the input being translated, "" between inputs
 
 
-def read_source(source: str) -> Document:
+def read_source(source: str, part_chars: int = PART_CHARS) -> Document | LongDocument:
+    """A file, read whole or, if longer than a part, checked and counted (`open_source`).
+    stdin is read whole: it cannot be read twice, and both passes are needed to refuse a bad
+    file before any of it is stored."""
     if source == STDIN:
         return read_document("<stdin>", sys.stdin.buffer.read())
-    return read_document(source)
-
-
-def split_parts(document: Document, part_chars: int = PART_CHARS) -> Iterator[Document]:
-    """The document itself when short; else parts of at most `part_chars` characters made of
-    whole paragraphs (a longer paragraph is a part alone), titled "title (part k/n)"."""
-    if len(document.text) <= part_chars:
-        yield document
-        return
-    spans: list[tuple[int, int]] = []  # (start, end) of each part in the text
-    for start, end in paragraphs(document.text):
-        if spans and end - spans[-1][0] <= part_chars:
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
-    for k, (start, end) in enumerate(spans, start=1):
-        yield replace(document, title=f"{document.title} (part {k}/{len(spans)})",
-                      text=document.text[start:end],
-                      metadata={**document.metadata, "part": k, "parts": len(spans),
-                                "offset": start})
+    return open_source(source, part_chars)
 
 
 def run_job(pipeline: Pipeline, sources: Sequence[str],
@@ -62,30 +54,39 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
     (each part of a long one, see `split_parts`, with the number of its input).
 
     All inputs are read and segmented first, so that `on_total` learns the number of sentences
-    before any translation starts (for the progress bar) and unreadable files are known early;
-    the sentences of long documents are counted, then segmented again part by part.
-    A file that cannot be read is recorded in `report.failed` and the others go on.
+    before any translation starts (for the progress bar) and unreadable files, a long file
+    that mixes encodings half-way through included, are known before anything of them is
+    stored. Short inputs keep their sentences; long ones are counted part by part and
+    forgotten, then read again part by part to be translated, so memory does not grow with
+    their size. A file that cannot be read is recorded in `report.failed` and the others go on.
     """
     report = report or JobReport()
     part_chars = part_chars or PART_CHARS
-    documents: list[tuple[int, Document, list[Segment] | None]] = []
+    inputs: list[tuple[int, Document | LongDocument, list[Segment] | None]] = []
     total = 0
     for number, source in enumerate(sources, start=1):
         try:
-            document = read_source(source)
+            item = read_source(source, part_chars)
+            if isinstance(item, Document) and len(item.text) <= part_chars:
+                segments = segment(item.text)
+                total += len(segments)
+                inputs.append((number, item, segments))
+            else:
+                total += sum(len(segment(part.text)) for part in _parts(item, part_chars))
+                inputs.append((number, item, None))
         except InputError as exc:
             report.failed.append(str(exc))
-            continue
-        if len(document.text) <= part_chars:
-            segments = segment(document.text)
-            total += len(segments)
-            documents.append((number, document, segments))
-        else:
-            total += sum(len(segment(part.text)) for part in split_parts(document, part_chars))
-            documents.append((number, document, None))
     on_total(total)
-    for number, whole, segments in documents:
-        for document in split_parts(whole, part_chars):
+    for number, item, segments in inputs:
+        parts = _parts(item, part_chars)
+        while True:
+            try:
+                document = next(parts, None)
+            except InputError as exc:  # the file changed since it was read first
+                report.failed.append(str(exc))
+                break
+            if document is None:
+                break
             report.current = document.path if segments is not None else (
                 f"{document.path} (part {document.metadata['part']}/"
                 f"{document.metadata['parts']})")
@@ -94,6 +95,11 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
             report.current = ""
             _finished(number, result, report, on_result)
     return report
+
+
+def _parts(item: Document | LongDocument, part_chars: int) -> Iterator[Document]:
+    """A document whole or in parts, a long file's read from disk one at a time."""
+    return read_parts(item) if isinstance(item, LongDocument) else split_parts(item, part_chars)
 
 
 def _finished(number: int, result: DocumentResult, report: JobReport,
