@@ -4,7 +4,7 @@ output, and a fuzzy lookup finds similar sentences for a translator."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,14 @@ class CountingEngine:
                         ) -> list[Hypothesis]:
         self.sentences += sentences
         return self.engine.translate_batch(sentences, settings)
+
+    def translate_batches(self, batches: Iterable[Sequence[str]], settings: DecodeSettings
+                          ) -> Iterator[list[Hypothesis]]:
+        def counted() -> Iterator[Sequence[str]]:
+            for batch in batches:
+                self.sentences += batch
+                yield batch
+        return self.engine.translate_batches(counted(), settings)
 
     def __getattr__(self, name: str):
         return getattr(self.engine, name)
