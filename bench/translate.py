@@ -32,8 +32,10 @@ The engines, each in a fresh subprocess (so that peak RSS is its own):
    in-process through its CLI.
 Then the translation-memory re-run (the same command on the same archive again) and the cold
 start (a new `ruen` process: imports, model load, one sentence; the converted model cached).
-Each engine is timed `--repeat` times (default 2) and the best time kept: on a shared machine
-other jobs can only slow a run down.
+The run goes through every engine `--repeat` times (default 2), round after round, and keeps
+each engine's best time: on a shared machine other jobs only ever slow a run down, and taking
+the rounds in turn (rather than one engine's runs back to back) gives every engine the same
+chances of a quiet spell. Peak RSS is the highest of an engine's rounds.
 """
 
 from __future__ import annotations
@@ -338,13 +340,10 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     if args.worker == "ruen":
         import translate.cli  # imports are start-up, timed in the cold start, not here
 
-        times = []
-        for _ in range(args.repeat):  # each time into a new, empty archive
-            db = Path(tempfile.mkdtemp()) / "bench.db"
-            start = time.perf_counter()
-            run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens)
-            times.append(time.perf_counter() - start)
-        report["seconds"] = min(times)
+        db = Path(tempfile.mkdtemp()) / "bench.db"  # a new, empty archive
+        start = time.perf_counter()
+        run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens)
+        report["seconds"] = time.perf_counter() - start
         report["sentences"] = len(sentences)
         start = time.perf_counter()  # again, on the same archive: translation memory
         run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens)
@@ -358,12 +357,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
                      "ct2-ruen": lambda: load_ct2_like_ruen(*options)}[args.worker]()
         if args.worker == "naive":
             sentences = sentences[:args.naive_sample]
-        times = []
-        for _ in range(1 if args.worker == "naive" else args.repeat):
-            start = time.perf_counter()
-            english = translate(sentences)
-            times.append(time.perf_counter() - start)
-        report["seconds"] = min(times)
+        start = time.perf_counter()
+        english = translate(sentences)
+        report["seconds"] = time.perf_counter() - start
         report["sentences"] = len(english)
     report["peak_rss_mb"] = _peak_rss_mb()
     return report
@@ -376,8 +372,8 @@ def _spawn(args: argparse.Namespace, engine: str, beam: int, doc: Path, model: P
            ) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.translate", "--worker", engine, "--beam", str(beam),
                "--doc", str(doc), "--model", str(model), "--threads", str(args.threads),
-               "--output-tokens", str(args.output_tokens), "--repeat", str(args.repeat),
-               "--naive-sample", str(args.naive_sample)]
+               "--output-tokens", str(args.output_tokens), "--naive-sample",
+               str(args.naive_sample)]
     done = subprocess.run(command, capture_output=True, text=True, env=_env(args), check=False)
     if done.returncode:
         sys.exit(f"{engine} (beam {beam}) failed:\n{done.stderr[-3000:]}")
@@ -428,14 +424,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "repeat": args.repeat,
         "beams": {},
     }
+    runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for turn in range(1, args.repeat + 1):
+        for beam in args.beams:
+            for engine in ENGINES:
+                print(f"round {turn}/{args.repeat}, beam {beam}: {LABELS[engine]}…",
+                      file=sys.stderr, flush=True)
+                runs.setdefault((beam, engine), []).append(
+                    _spawn(args, engine, beam, doc, model))
     for beam in args.beams:
-        rows: dict[str, Any] = {}
-        for engine in ENGINES:
-            print(f"beam {beam}: {LABELS[engine]}…", file=sys.stderr, flush=True)
-            row = _spawn(args, engine, beam, doc, model)
+        rows = {engine: _best(runs[beam, engine]) for engine in ENGINES}
+        for row in rows.values():
             row["sentences_per_s"] = row["sentences"] / row["seconds"]
             row["tokens_per_s"] = row["sentences_per_s"] * args.output_tokens
-            rows[engine] = row
         ruen = rows["ruen"]["sentences_per_s"]
         for row in rows.values():
             row["ruen_speedup"] = ruen / row["sentences_per_s"]
@@ -445,6 +446,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results["cold_start"] = cold_start(args, model)
     results["targets"] = _targets(results)
     return results
+
+
+def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """An engine's rounds as one row: the fastest times, the highest peak RSS."""
+    best = dict(min(runs, key=lambda run: run["seconds"]))
+    best["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
+    best["rounds_seconds"] = [run["seconds"] for run in runs]
+    if "tm_seconds" in best:
+        best["tm_seconds"] = min(run["tm_seconds"] for run in runs)
+    return best
 
 
 def _source_tokens(model: Path, sentences: Sequence[str]) -> list[int]:
@@ -499,8 +510,8 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"{doc['sentences']} sentences ({doc['words']} words, {doc['source_tokens_mean']:.0f} "
           f"source tokens on average, longest {doc['source_tokens_max']}), "
           f"{results['output_tokens']} output tokens each; {results['machine']['threads']} "
-          f"threads on {results['machine']['cpu']}; best of {results['repeat']} runs "
-          f"(the naive loop: one run over the first {results['naive_sample']} sentences)")
+          f"threads on {results['machine']['cpu']}; best of {results['repeat']} rounds "
+          f"(the naive loop: over the first {results['naive_sample']} sentences)")
     print()
     print("| beam | engine | sentences/s | tokens/s | peak RSS MB | ruen × faster |")
     print("| ---: | --- | ---: | ---: | ---: | ---: |")
@@ -540,8 +551,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="sentences timed for the naive loop (it is slow)")
     parser.add_argument("--output-tokens", type=int, default=OUTPUT_TOKENS)
     parser.add_argument("--repeat", type=int, default=2,
-                        help="time each engine (but the naive loop) this many times, keep the "
-                             "best: other jobs on the machine only ever slow a run down")
+                        help="rounds through all engines; each engine's best time is kept: "
+                             "other jobs on the machine only ever slow a run down")
     parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "ruen-bench"),
                         help="model, document and converted model are kept here for re-runs")
