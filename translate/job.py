@@ -7,14 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from corpus.errors import InputError
-from corpus.ingest import (
-    STDIN,
-    LongDocument,
-    open_source,
-    read_document,
-    read_parts,
-    split_parts,
-)
+from corpus.ingest import STDIN, LongDocument, open_source, read_document, read_parts
+from corpus.parts import split_parts
 from corpus.types import Document, Segment
 from translate.pipeline import DocumentResult, Pipeline
 from translate.segment import segment

@@ -35,7 +35,7 @@ from typing import Literal
 
 from razdel import sentenize
 
-from corpus.ingest import paragraphs  # ingest cuts long files between them too
+from corpus.parts import paragraphs  # long files are cut into parts between them too
 from corpus.types import Segment
 from translate.abbreviations import HEAD
 

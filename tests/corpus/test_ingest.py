@@ -66,7 +66,7 @@ RUSSIAN_WORDS = "\n".join([
     "министр обороны заявил о тактическом отступлении"]).split()
 
 
-# At least 20 letters, what ingest needs to judge (corpus.ingest._MIN_LETTERS_TO_JUDGE): shorter
+# At least 20 letters, what ingest needs to judge (corpus.encoding._MIN_LETTERS_TO_JUDGE): shorter
 # all-caps KOI8-R ("ГОРОД ЮГ.") reads as plausible lower-case cp1251 ("зптпд аз."), and no
 # letter statistics can tell the two apart.
 @settings(max_examples=100, deadline=None)

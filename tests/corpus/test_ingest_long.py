@@ -20,15 +20,8 @@ from hypothesis import strategies as st
 
 import corpus.ingest as ingest
 from corpus.errors import InputError
-from corpus.ingest import (
-    MAX_PARAGRAPH_PARTS,
-    LongDocument,
-    clean,
-    open_source,
-    read_document,
-    read_parts,
-    split_parts,
-)
+from corpus.ingest import LongDocument, clean, open_source, read_document, read_parts
+from corpus.parts import MAX_PARAGRAPH_PARTS, split_parts
 from corpus.types import Document
 
 PART_CHARS = 200_000  # as translate.job uses
