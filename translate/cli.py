@@ -68,7 +68,9 @@ def translate(
     backend: Annotated[str, typer.Option(help=" | ".join(BACKENDS))] = "auto",
     device: DeviceOption = "cpu",
     quantize: QuantizeOption = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads [default: all]")] = None,
+    threads: Annotated[int | None, typer.Option(
+        help="CPU threads [default: all]; CTranslate2 runs two translations side by side on "
+             "half of them each")] = None,
     beam: Annotated[int | None, typer.Option(
         help="Beam size [default: the model's generation config]")] = None,
     batch_tokens: Annotated[int, typer.Option(help="Token budget per batch")] = 4096,
