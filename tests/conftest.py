@@ -16,7 +16,7 @@ import pytest
 from hypothesis import settings
 from typer.testing import CliRunner
 
-from translate.testing import build_marian
+from translate.testing import EchoEngine, build_marian
 
 RU = """Силы режима отступают под давлением повстанцев.
 Город Хама полностью освобожден после ожесточенных боев.
@@ -95,6 +95,11 @@ def ruen_cache(_session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     own."""
     monkeypatch.setenv("RUEN_CACHE", str(_session_cache))
     return _session_cache
+
+
+@pytest.fixture
+def echo_engine() -> EchoEngine:
+    return EchoEngine()
 
 
 # Installed (through PYTHONPATH) into `ruen` subprocesses that must be caught mid-job: every

@@ -25,7 +25,7 @@ import pytest
 from corpus.store import SCHEMA_VERSION, Archive
 from corpus.types import Document, SentencePair, System
 from translate.cli import app
-from translate.engine.base import Engine
+from translate.testing import EchoEngine
 
 RU = "Город Хама освобожден. Силы режима отступают.\n"
 SEED = "Мы продолжаем двигаться на юг."  # stored before every refused command
@@ -365,32 +365,8 @@ PARAGRAPHS = [f"Абзац {n}. Город Хама освобожден в {n} 
 LONG = "\n\n".join(PARAGRAPHS) + "\n"
 
 
-class _Echo(Engine):
-    """An instant engine: the English is the Russian upper-cased."""
-
-    backend = "echo"
-    max_input_tokens = 512
-    default_beam = 1
-    supports_constraints = False
-
-    def __init__(self) -> None:
-        self.batches = 0
-
-    def count_tokens(self, sentences):  # type: ignore[no-untyped-def]
-        return [len(s.split()) + 1 for s in sentences]
-
-    def translate_batch(self, sentences, settings):  # type: ignore[no-untyped-def]
-        from corpus.types import Hypothesis
-
-        self.batches += 1
-        return [Hypothesis(s.upper()) for s in sentences]
-
-    def system(self, settings, **more):  # type: ignore[no-untyped-def]
-        return System("echo", "", "echo", {"beam": 1, **more})
-
-
 def test_a_long_document_is_cut_into_parts_of_whole_paragraphs() -> None:
-    from translate.job import split_parts
+    from corpus.parts import split_parts
     from translate.segment import segment
 
     document = Document(path="long.txt", title="Абзац 0", text=LONG)
@@ -407,13 +383,13 @@ def test_a_long_document_is_cut_into_parts_of_whole_paragraphs() -> None:
 
 
 def test_a_long_document_is_stored_part_by_part_and_an_interrupt_loses_only_one(
-        tmp_path: Path) -> None:
+        tmp_path: Path, echo_engine: EchoEngine) -> None:
     from translate.job import JobReport, run_job
     from translate.pipeline import Interrupted, Pipeline
 
     source = tmp_path / "long.txt"
     source.write_text(LONG, encoding="utf-8")
-    engine = _Echo()
+    engine = echo_engine
     with Archive(tmp_path / "a.db") as archive:
         # one batch per part here: stop once the third part has been translated
         pipeline = Pipeline(engine, archive=archive,  # type: ignore[arg-type]

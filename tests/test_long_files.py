@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -16,13 +15,11 @@ import pytest
 import corpus.ingest as ingest
 import translate.job
 from corpus.store import Archive
-from corpus.types import Hypothesis, System
 from translate.cli import app
-from translate.engine.base import DecodeSettings, Engine
 from translate.job import JobReport, run_job
-from translate.model import ModelRef
 from translate.pipeline import DocumentResult, Pipeline
 from translate.segment import segment
+from translate.testing import EchoEngine
 
 PART_CHARS = 500
 CHUNK = 1024
@@ -37,25 +34,6 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(translate.job, "PART_CHARS", PART_CHARS)
     monkeypatch.setattr(ingest, "_CHUNK", CHUNK)
     monkeypatch.setattr(ingest, "_HEAD", CHUNK)
-
-
-class _Echo(Engine):
-    """An instant engine: the English is the Russian upper-cased."""
-
-    backend = "echo"
-    max_input_tokens = 512
-    default_beam = 1
-    supports_constraints = False
-
-    def count_tokens(self, sentences: Sequence[str]) -> list[int]:
-        return [len(s.split()) + 1 for s in sentences]
-
-    def translate_batch(self, sentences: Sequence[str], settings: DecodeSettings
-                        ) -> list[Hypothesis]:
-        return [Hypothesis(s.upper()) for s in sentences]
-
-    def system(self, settings: DecodeSettings, **more: Any) -> System:
-        return System("echo", "", "echo", {"beam": 1, **more})
 
 
 class _Counted:
@@ -81,7 +59,8 @@ class _Counted:
 
 
 def test_each_part_is_stored_before_the_next_is_read(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_parts: None) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_parts: None,
+        echo_engine: EchoEngine) -> None:
     source = tmp_path / "long.txt"
     source.write_text(LONG, encoding="utf-8")
     opened: list[_Counted] = []
@@ -98,7 +77,7 @@ def test_each_part_is_stored_before_the_next_is_read(
             seen.append((result.document.metadata["part"], opened[-1].bytes,
                          len(archive.documents())))
 
-        report = run_job(Pipeline(_Echo(ModelRef("echo", tmp_path, "")), archive=archive),
+        report = run_job(Pipeline(echo_engine, archive=archive),
                          [str(source)], on_result,
                          on_total=totals.append, report=JobReport(), part_chars=PART_CHARS)
         parts = [archive.document(d.id) for d in archive.documents()]

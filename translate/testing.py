@@ -1,4 +1,5 @@
-"""Random-weight Marian checkpoints for tests and benchmarks (real weights cannot be fetched here).
+"""Random-weight Marian checkpoints for tests and benchmarks (real weights cannot be fetched here),
+and `EchoEngine`, an instant engine for tests of the pipeline rather than of a model.
 
 `build_marian` trains two small sentencepiece models on text the caller gives, builds a
 `MarianMTModel` with random weights and saves both with `save_pretrained`, so the result loads
@@ -9,9 +10,13 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from corpus.types import Hypothesis, System
+from translate.engine.base import DecodeSettings, Engine
+from translate.model import ModelRef
 
 TINY = {"d_model": 32, "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 2,
         "decoder_attention_heads": 2, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64}
@@ -82,6 +87,31 @@ def build_marian(out: Path, source_lines: list[str], target_lines: list[str], *,
     )
     model.save_pretrained(out)
     return out
+
+
+class EchoEngine(Engine):
+    """An instant engine for tests of the pipeline, not of a model: the English is the Russian
+    upper-cased. Counts the batches it is given."""
+
+    backend = "echo"
+    max_input_tokens = 512
+    default_beam = 1
+    supports_constraints = False
+
+    def __init__(self) -> None:
+        super().__init__(ModelRef("echo", Path("echo"), ""))
+        self.batches = 0
+
+    def count_tokens(self, sentences: Sequence[str]) -> list[int]:
+        return [len(s.split()) + 1 for s in sentences]
+
+    def translate_batch(self, sentences: Sequence[str], settings: DecodeSettings
+                        ) -> list[Hypothesis]:
+        self.batches += 1
+        return [Hypothesis(s.upper()) for s in sentences]
+
+    def system(self, settings: DecodeSettings, **more: object) -> System:
+        return System("echo", "", "echo", {"beam": 1, **more})
 
 
 def main() -> None:
