@@ -32,7 +32,7 @@ The engines, each in a fresh subprocess (so that peak RSS is its own):
    in-process through its CLI.
 Then the translation-memory re-run (the same command on the same archive again) and the cold
 start (a new `ruen` process: imports, model load, one sentence; the converted model cached).
-The run goes through every engine `--repeat` times (default 2), round after round, and keeps
+The run goes through every engine `--repeat` times (default 3), round after round, and keeps
 each engine's best time: on a shared machine other jobs only ever slow a run down, and taking
 the rounds in turn (rather than one engine's runs back to back) gives every engine the same
 chances of a quiet spell. Peak RSS is the highest of an engine's rounds.
@@ -550,7 +550,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--naive-sample", type=int, default=16,
                         help="sentences timed for the naive loop (it is slow)")
     parser.add_argument("--output-tokens", type=int, default=OUTPUT_TOKENS)
-    parser.add_argument("--repeat", type=int, default=2,
+    parser.add_argument("--repeat", type=int, default=3,
                         help="rounds through all engines; each engine's best time is kept: "
                              "other jobs on the machine only ever slow a run down")
     parser.add_argument("--threads", type=int, default=default_threads())
