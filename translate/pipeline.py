@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from corpus.encoding import CYRILLIC
 from corpus.store import Archive
 from corpus.text import normalize_source
 from corpus.types import Document, Flag, Hypothesis, Segment, SentencePair, System, TermStatus
@@ -14,7 +15,6 @@ from translate.batching import plan_batches, split_long
 from translate.engine.base import DecodeSettings, Engine
 from translate.segment import SEGMENTER, segment
 
-CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 URL = re.compile(r"(?:https?://|www\.)\S+")
 # Below this share of Cyrillic among its letters a sentence is translated but flagged.
 MOSTLY_RUSSIAN = 0.5
