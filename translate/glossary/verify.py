@@ -2,6 +2,8 @@
 
 A target is found as whole words (`Hama` is not in `Hamas`), case-sensitively, except that a
 target starting with a lowercase word (`the Assad regime`) may start a sentence capitalised.
+Quote marks and the punctuation next to them do not count: `Operation "Deterrence of
+Aggression."` contains `Operation Deterrence of Aggression` (and the other way round).
 Rewriting touches only the variants of entries whose Russian term is in the source sentence.
 """
 
@@ -16,13 +18,21 @@ from translate.glossary.entries import Entry
 _THE = "the "
 
 
+#: Quote marks, ignored inside and around a target (`Operation "Deterrence of Aggression."`).
+_QUOTES = "«»„“”\"‘’'‹›"
+#: Between two words of a target: spaces and quote marks, with punctuation next to them.
+_BETWEEN = rf"[\s{_QUOTES},.:;!?()]*[\s{_QUOTES}][\s{_QUOTES},.:;!?()]*"
+
+
 @lru_cache(maxsize=4096)
 def _pattern(phrase: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in phrase.split()]
+    words = [re.escape(w) for w in (w.strip(_QUOTES) for w in phrase.split()) if w]
+    if not words:
+        return re.compile(r"(?!)")
     first = words[0]
-    if phrase[0].islower():
-        first = f"[{phrase[0]}{phrase[0].upper()}]{first[1:]}"
-    body = r"\s+".join([first, *words[1:]])
+    if first[0].islower():
+        first = f"[{first[0]}{first[0].upper()}]{first[1:]}"
+    body = _BETWEEN.join([first, *words[1:]])
     return re.compile(rf"(?<![\w-]){body}(?![\w])")
 
 
