@@ -95,7 +95,8 @@ def _print_history(title: str, entries: list[HistoryEntry], json: bool) -> None:
         if first and table.row_count:
             table.add_section()
         table.add_row(str(e.index) if first else "", e.ru if first else "",
-                      ("▶ " if e.current else "  ") + e.kind, e.en,
+                      ("▶ " if e.current else "  ") + e.kind,
+                      e.en + ("" if e.score is None else f"\n(log-prob per token {e.score:.2f})"),
                       e.created + (f"\n{e.system}" if e.system else ""),
                       style=None if e.current else "dim")
     Console().print(table)

@@ -162,8 +162,31 @@ def _migration_2(db: sqlite3.Connection) -> None:
         """)
 
 
+def _migration_7(db: sqlite3.Connection) -> None:
+    """Other translations the model made of a sentence (see `corpus.types.Alternative`), kept
+    beside the translation stored: the unconstrained output of an enforced sentence, or a
+    rejected enforced one. Shown by `history`."""
+    run_script(db, """
+        CREATE TABLE translation_alternatives (
+            id INTEGER PRIMARY KEY,
+            translation_id INTEGER NOT NULL REFERENCES translations(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            en TEXT NOT NULL,
+            score REAL NOT NULL
+        );
+        CREATE INDEX translation_alternatives_translation
+            ON translation_alternatives (translation_id);
+        """)
+
+
+def _no_migration(db: sqlite3.Connection) -> None:
+    """A number taken by another branch (renumbered when the branches merge)."""
+
+
 # Migration N brings an archive from user_version N-1 to N. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migration_1, _migration_2, _no_migration, _no_migration, _no_migration, _no_migration,
+    _migration_7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -188,6 +211,8 @@ class HistoryEntry:
     system: str  # signature of the system, "" for post-edits and imports
     created: str
     current: bool
+    # An alternative (kind `mt, unconstrained`, ...): the model's log-probability per token.
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -385,6 +410,11 @@ class Archive:
             'INSERT INTO qa_flags (translation_id, "check", severity, message) VALUES (?,?,?,?)',
             [(translation_id, f.check, f.severity, f.message) for f in pair.flags],
         )
+        self.db.executemany(
+            "INSERT INTO translation_alternatives (translation_id, kind, en, score)"
+            " VALUES (?,?,?,?)",
+            [(translation_id, a.kind, a.en, a.score) for a in pair.alternatives],
+        )
         return translation_id
 
     # ------------------------------------------------------------ reading
@@ -551,6 +581,13 @@ class Archive:
                FROM segments s JOIN translations t ON t.segment_id = s.id
                LEFT JOIN systems y ON y.id = t.system_id
                WHERE s.doc_id = ? ORDER BY s.idx, t.id""", (doc_id,)).fetchall()
+        alternatives: dict[int, list[sqlite3.Row]] = {}
+        for a in self.db.execute(
+                """SELECT a.translation_id, a.kind, a.en, a.score FROM translation_alternatives a
+                   JOIN translations t ON t.id = a.translation_id
+                   JOIN segments s ON s.id = t.segment_id
+                   WHERE s.doc_id = ? ORDER BY a.id""", (doc_id,)):
+            alternatives.setdefault(a["translation_id"], []).append(a)
         newest: dict[tuple[int, str], int] = {}  # rows are oldest first: the last one wins
         for r in rows:
             newest[r["sid"], r["kind"]] = r["tid"]
@@ -564,6 +601,10 @@ class Archive:
             entries.append(HistoryEntry(
                 index=r["idx"], ru=r["ru"], en=r["en"], kind=r["kind"], system=system,
                 created=r["created"], current=current[r["sid"]] == r["tid"]))
+            entries += [HistoryEntry(index=r["idx"], ru=r["ru"], en=a["en"],
+                                     kind=f"{r['kind']}, {a['kind']}", system=system,
+                                     created=r["created"], current=False, score=a["score"])
+                        for a in alternatives.get(r["tid"], [])]
         return entries
 
     def import_document(self, title: str, path: str, pairs: Sequence[SentencePair],

@@ -95,6 +95,18 @@ class Hypothesis:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another translation the model made of a sentence, kept beside the one chosen: the
+    unconstrained output of a sentence whose glossary terms were enforced (`unconstrained`), or
+    an enforced output rejected because it scored far below the unconstrained one
+    (`constrained`). `score`: length-normalised log-probability."""
+
+    en: str
+    score: float
+    kind: str
+
+
+@dataclass(frozen=True)
 class SentencePair:
     """A source sentence with its (current) translation, as printed and exported."""
 
@@ -108,6 +120,7 @@ class SentencePair:
     flags: tuple[Flag, ...] = ()
     start: int = -1
     end: int = -1
+    alternatives: tuple[Alternative, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,16 @@ from typing import Protocol
 from corpus.encoding import CYRILLIC
 from corpus.store import Archive
 from corpus.text import normalize_source
-from corpus.types import Document, Flag, Hypothesis, Segment, SentencePair, System, TermStatus
+from corpus.types import (
+    Alternative,
+    Document,
+    Flag,
+    Hypothesis,
+    Segment,
+    SentencePair,
+    System,
+    TermStatus,
+)
 from translate.batching import plan_batches, split_long
 from translate.engine.base import DecodeSettings, Engine
 from translate.segment import SEGMENTER, segment
@@ -28,14 +37,26 @@ Check = Callable[[str, str], Iterable[Flag]]
 """A reference-free QA check: (Russian, English) -> flags. Handed in by the CLI (eval.qa)."""
 
 
+@dataclass(frozen=True)
+class Enforced:
+    """A sentence's final English after the glossary: its terms' statuses, the score of the
+    English kept (length-normalised log-probability) and what else the model said."""
+
+    en: str
+    terms: tuple[TermStatus, ...] = ()
+    score: float = 0.0
+    alternatives: tuple[Alternative, ...] = ()
+
+
 class TermPolicy(Protocol):
     """What the pipeline needs of a glossary (implemented by `translate.glossary`)."""
 
     version: str
 
     def enforce(self, sources: Sequence[str], hypotheses: Sequence[Hypothesis], engine: Engine,
-                settings: DecodeSettings) -> list[tuple[str, tuple[TermStatus, ...]]]:
-        """Final English and term statuses per sentence; may re-decode sentences that miss terms."""
+                settings: DecodeSettings) -> list[Enforced]:
+        """Final English, term statuses and alternatives per sentence; may re-decode the
+        sentences that miss terms."""
         ...
 
     def check(self, source: str, english: str) -> tuple[TermStatus, ...]:
@@ -80,6 +101,7 @@ class Pipeline:
         if self.archive is not None and self.use_memory:
             memory = self.archive.translation_memory(sources, system)
         english: dict[int, tuple[str, tuple[TermStatus, ...], str]] = {}
+        alternatives: dict[int, tuple[Alternative, ...]] = {}
         todo: list[int] = []  # positions the model must translate
         for i, ru in enumerate(sources):
             if not CYRILLIC.search(ru):
@@ -92,14 +114,15 @@ class Pipeline:
                 todo.append(i)
         if english and self.on_progress:
             self.on_progress(len(english))
-        for i, (en, terms) in zip(todo, self.translate([sources[i] for i in todo]), strict=True):
-            english[i] = (en, terms, "mt")
+        for i, done in zip(todo, self.enforced([sources[i] for i in todo]), strict=True):
+            english[i] = (done.en, done.terms, "mt")
+            alternatives[i] = done.alternatives
 
         pairs = [
             SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
                          origin=origin, terms=terms, flags=self._flags(s.ru, en, terms),
-                         start=s.start, end=s.end)
-            for s, (en, terms, origin) in ((s, english[i]) for i, s in enumerate(segments))
+                         start=s.start, end=s.end, alternatives=alternatives.get(i, ()))
+            for i, s, (en, terms, origin) in ((i, s, english[i]) for i, s in enumerate(segments))
         ]
         doc_id = None
         if self.archive is not None:
@@ -110,15 +133,22 @@ class Pipeline:
 
     def translate(self, sources: Sequence[str]) -> list[tuple[str, tuple[TermStatus, ...]]]:
         """Translate sentences (any order, any length) and enforce the glossary."""
+        return [(done.en, done.terms) for done in self.enforced(sources)]
+
+    def enforced(self, sources: Sequence[str]) -> list[Enforced]:
+        """`translate` with the score of each translation and the alternatives kept."""
         pieces, owner = self._pieces(sources)
         hypotheses = self._decode(pieces)
         joined: list[list[Hypothesis]] = [[] for _ in sources]
         for piece_owner, hypothesis in zip(owner, hypotheses, strict=True):
             joined[piece_owner].append(hypothesis)
-        merged = [Hypothesis(" ".join(h.text for h in hs), min(h.score for h in hs))
+        # One piece: the engine's own hypothesis (it may carry what the engine needs to
+        # enforce the glossary without decoding the sentence again).
+        merged = [hs[0] if len(hs) == 1 else
+                  Hypothesis(" ".join(h.text for h in hs), min(h.score for h in hs))
                   for hs in joined]
         if self.glossary is None:
-            return [(h.text, ()) for h in merged]
+            return [Enforced(h.text, (), h.score) for h in merged]
         return self.glossary.enforce(sources, merged, self.engine, self.settings)
 
     def _pieces(self, sources: Sequence[str]) -> tuple[list[str], list[int]]:

@@ -1,18 +1,14 @@
 """Backends: CTranslate2 and transformers translate alike, order survives batching, the converted
-model is cached and reused, and constrained decoding falls back visibly."""
+model is cached and reused (constrained decoding: tests/translate/test_enforce_backends.py)."""
 
 from __future__ import annotations
 
-import logging
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
-import translate.engine.transformers as transformers_engine
-from corpus.types import Hypothesis
 from translate.cli import app
 from translate.engine import DecodeSettings, load_engine, resolve_backend
 from translate.engine.cache import MANIFEST, cache_dir, ensure_converted
@@ -293,7 +289,7 @@ def test_default_engine_is_int8_ctranslate2_and_says_so_in_provenance(ref: Model
     assert system.backend == "ctranslate2"
     assert system.settings["quantize"] == "int8"
     assert system.settings["beam"] == 2  # the tiny model's generation config
-    assert system.settings["constrained"] == "transformers"
+    assert system.settings["constrained"] == "placement"
 
 
 def test_transformers_int8_translates(ref: ModelRef, torch_engine: TransformersEngine) -> None:
@@ -327,41 +323,6 @@ def test_fixed_output_length_for_benchmarks_is_honoured_by_both(
     assert [h.text for h in ours] == [h.text for h in theirs]
 
 
-# ---------------------------------------------------------------- constrained decoding fallback
-
-class FakeTransformers:
-    """Stands in for the transformers engine: records what the fallback asks of it."""
-
-    created: ClassVar[list[dict[str, object]]] = []
-
-    def __init__(self, ref: ModelRef, **options: object) -> None:
-        self.calls: list[tuple[str, tuple[str, ...]]] = []
-        FakeTransformers.created.append({"ref": ref, **options})
-
-    def translate_constrained(self, sentence: str, targets: Sequence[str],
-                              settings: DecodeSettings) -> Hypothesis:
-        self.calls.append((sentence, tuple(targets)))
-        return Hypothesis(f"forced {' '.join(targets)}", -1.0)
-
-
-def test_constrained_sentences_go_to_transformers_with_one_warning(
-        ct2_float32: CTranslate2Engine, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(transformers_engine, "TransformersEngine", FakeTransformers)
-    monkeypatch.setattr(ct2_float32, "_fallback", None)
-    FakeTransformers.created.clear()
-    with caplog.at_level(logging.WARNING):
-        first = ct2_float32.translate_constrained(SENTENCES[1], ["Hama"], DecodeSettings())
-        second = ct2_float32.translate_constrained(SENTENCES[4], ["Homs", "coalition"],
-                                                   DecodeSettings())
-    assert first.text == "forced Hama" and second.text == "forced Homs coalition"
-    assert len(FakeTransformers.created) == 1  # loaded once, on first need
-    assert FakeTransformers.created[0]["ref"] == ct2_float32.ref
-    warnings = [r for r in caplog.records if "constrained" in r.getMessage()]
-    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
-    assert ct2_float32.supports_constraints
-
-
 # ---------------------------------------------------------------- translation memory skips loading
 
 def test_document_covered_by_translation_memory_never_loads_the_weights(
@@ -383,10 +344,3 @@ def test_document_covered_by_translation_memory_never_loads_the_weights(
     assert reused.reused == 3
     assert [p.en for p in reused.pairs] == [p.en for p in stored.pairs]
     assert again.engine._translator is None  # the model file was never read
-
-
-def test_constrained_fallback_really_places_the_targets(ref: ModelRef) -> None:
-    engine = load_engine(ref, "ctranslate2", threads=1)  # int8: the fallback is int8 too
-    out = engine.translate_constrained(SENTENCES[1], ["Hama"], DecodeSettings(beam=2))
-    assert "Hama" in out.text
-    assert engine.fallback().backend == "transformers"

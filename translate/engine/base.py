@@ -27,6 +27,26 @@ class DecodeSettings:
         return min(model_limit, math.ceil(self.length_ratio * source_tokens) + self.length_slack)
 
 
+@dataclass(frozen=True)
+class Constraint:
+    """A phrase the output must contain, and where its source term is (`sentence[start:end]`;
+    0, 0 when unknown), so that a backend can put it where the model translates the term."""
+
+    target: str
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class ConstrainedRequest:
+    """One sentence to decode again with its constraints, and its unconstrained output when the
+    caller has it (a backend may start from it rather than decode it again)."""
+
+    sentence: str
+    constraints: tuple[Constraint, ...]
+    free: Hypothesis | None = None
+
+
 class Engine(ABC):
     """A loaded model behind one backend (transformers, CTranslate2, ...)."""
 
@@ -63,10 +83,19 @@ class Engine(ABC):
         for batch in batches:
             yield self.translate_batch(batch, settings)
 
+    def translate_constrained_batch(self, requests: Sequence[ConstrainedRequest],
+                                    settings: DecodeSettings) -> list[Hypothesis]:
+        """Translate sentences so that each output contains every target its vocabulary can
+        spell, all of them together (in batches under `settings`' budget), in the order given.
+        `Hypothesis.score` is the length-normalised log-probability of the output, as for
+        `translate_batch`."""
+        raise NotImplementedError(f"the {self.backend} backend has no constrained decoding")
+
     def translate_constrained(self, sentence: str, targets: Sequence[str],
                               settings: DecodeSettings) -> Hypothesis:
-        """Translate one sentence so that every string in `targets` appears in the output."""
-        raise NotImplementedError(f"the {self.backend} backend has no constrained decoding")
+        """One sentence whose output must contain every string in `targets`."""
+        request = ConstrainedRequest(sentence, tuple(Constraint(t) for t in targets))
+        return self.translate_constrained_batch([request], settings)[0]
 
     def settings_record(self, settings: DecodeSettings) -> dict[str, object]:
         """Decoding settings as stored in provenance (and compared by translation memory)."""

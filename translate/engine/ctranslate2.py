@@ -4,10 +4,11 @@ The Marian checkpoint is converted once and cached (`translate.engine.cache`); l
 neither torch nor transformers, so this engine tokenizes with sentencepiece directly, exactly as
 `MarianTokenizer` does (same pieces, same vocabulary, same detokenization).
 
-CTranslate2 has no constrained beam search. Sentences that must contain glossary targets are
-decoded by the transformers backend of the same model, loaded on first need; the provenance of
-every translation made by this engine says so (`constrained: transformers`) and the first such
-sentence logs a warning.
+CTranslate2 has no constrained beam search, so glossary targets are placed with what it has
+(`translate.engine.placement`): every output comes with its attention, a target replaces the
+words where the model translated its source term, the model continues from that forced prefix
+(`target_prefix`), and `score_batch` scores the result. The sentences that need it are decoded
+together, in the same memory-bounded chunks as the rest; torch is never imported.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from corpus.types import Hypothesis
-from translate.engine import FIXED_OUTPUT_TOKENS
-from translate.engine.base import DecodeSettings, Engine
+from translate.engine import FIXED_OUTPUT_TOKENS, placement
+from translate.engine.base import ConstrainedRequest, DecodeSettings, Engine
 from translate.engine.cache import ensure_converted
 from translate.errors import EngineError
 from translate.model import ModelRef
@@ -47,6 +49,8 @@ DECODE_MEMORY_MB = 150
 DEFAULT_BATCH_TOKENS = 4096  # DecodeSettings.max_batch_tokens, the default `--batch-tokens`
 HYPOTHESIS_MB, TOKEN_MB = 1.2, 0.025
 SIDE_BY_SIDE = 2  # translations at once on CPU (see above)
+# `score_batch` makes every position's logits at once: 256 tokens of them are 64 MB.
+SCORE_BATCH_TOKENS = 256
 
 EOS = "</s>"
 UNK = "<unk>"
@@ -91,6 +95,24 @@ class MarianPieces:
     def target_pieces(self, text: str) -> list[str]:
         return list(self.target.encode(text, out_type=str))
 
+    def spell(self, text: str) -> tuple[str, ...] | None:
+        """The target pieces of `text`, or None when the vocabulary cannot spell it."""
+        pieces = tuple(self.target_pieces(text))
+        if not pieces or any(p not in self.vocab for p in pieces) or self.decode(pieces) != \
+                text.strip():
+            return None
+        return pieces
+
+    def source_span(self, sentence: str, start: int, end: int) -> tuple[int, int]:
+        """The source pieces of `sentence[start:end]` (as `encode` cuts the sentence)."""
+        if end <= start:
+            return 0, 0
+        code, text = _without_language_code(sentence)
+        skip = len(sentence) - len(text)
+        first = len(code) + len(self.source.encode(text[:max(0, start - skip)]))
+        stop = len(code) + len(self.source.encode(text[:max(0, end - skip)]))
+        return first, max(stop, first + 1)
+
 
 def _without_language_code(text: str) -> tuple[list[str], str]:
     """Multilingual Marian models take a `>>xx<<` target code in front, kept as one piece."""
@@ -99,21 +121,33 @@ def _without_language_code(text: str) -> tuple[list[str], str]:
     return [], text
 
 
+@dataclass(frozen=True)
+class AlignedHypothesis(Hypothesis):
+    """A hypothesis with its output pieces and, per piece, its attention over the source
+    pieces: what glossary placement starts from, so an enforced sentence is not decoded twice."""
+
+    pieces: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # 4-byte floats: kept for every sentence of a batch until the glossary has seen it.
+    attention: tuple[array[float], ...] = field(default=(), compare=False, repr=False)
+
+
 @dataclass
 class _Batch:
-    """A batch on its way through CTranslate2: source pieces, chunks (indices into the batch,
-    decoded together) and the pending results of the chunks sent so far."""
+    """A batch on its way through CTranslate2: source pieces, the forced output prefix of each
+    (constrained decoding), chunks (indices into the batch, decoded together) and the pending
+    results of the chunks sent so far."""
 
     source: list[list[str]]
     beam: int
     settings: DecodeSettings
     chunks: list[list[int]]
+    prefixes: list[list[str]] | None = None
     pending: list[list[Any]] = field(default_factory=list)  # AsyncTranslationResult per sentence
 
 
 class CTranslate2Engine(Engine):
     backend = "ctranslate2"
-    # Through the transformers backend of the same model (see the module docstring).
+    # By editing the model's output where it rendered a term (see the module docstring).
     supports_constraints = True
 
     def __init__(self, ref: ModelRef, *, device: str = "cpu", quantize: str | None = None,
@@ -149,7 +183,6 @@ class CTranslate2Engine(Engine):
         generation = _read_json(ref.path / "generation_config.json")
         self._max_input = int(config.get("max_position_embeddings", 512))
         self._beam = int(generation.get("num_beams") or config.get("num_beams") or 1)
-        self._fallback: Engine | None = None
 
     @property
     def translator(self) -> Any:
@@ -172,7 +205,7 @@ class CTranslate2Engine(Engine):
 
     def settings_record(self, settings: DecodeSettings) -> dict[str, object]:
         return {**super().settings_record(settings), "quantize": self.compute_type,
-                "constrained": "transformers"}
+                "constrained": "placement"}
 
     def count_tokens(self, sentences: Sequence[str]) -> list[int]:
         return [len(p) for p in self.pieces.encode(sentences)] if sentences else []
@@ -201,35 +234,47 @@ class CTranslate2Engine(Engine):
             self._send(previous)
             yield self._collect(previous)
 
-    def _plan(self, sentences: Sequence[str], settings: DecodeSettings) -> _Batch:
+    def _plan(self, sentences: Sequence[str], settings: DecodeSettings,
+              prefixes: list[list[str]] | None = None) -> _Batch:
         """Cut a batch into chunks that fit the memory budget (shared by the workers)."""
         source = self.pieces.encode(sentences) if sentences else []
         beam = settings.beam or self.default_beam
-        longest = self._lengths(max(map(len, source), default=1), settings)
+        longest = self._lengths(max(map(len, source), default=1), settings,
+                                max(map(len, prefixes or []), default=0))
         budget = DECODE_MEMORY_MB * settings.max_batch_tokens / DEFAULT_BATCH_TOKENS
         return _Batch(source, beam, settings,
-                      self._chunks(source, beam, longest, budget / self.workers))
+                      self._chunks(source, beam, longest, budget / self.workers), prefixes)
 
     def _send(self, batch: _Batch, count: int | None = None) -> None:
         """Queue the batch's next `count` chunks (all by default). A chunk decodes up to its
         longest sentence's cap."""
         sent = len(batch.pending)
         for chunk in batch.chunks[sent:None if count is None else sent + count]:
+            forced = {}
+            if batch.prefixes is not None:
+                forced = {"target_prefix": [batch.prefixes[i] for i in chunk]}
             batch.pending.append(self.translator.translate_batch(
                 [batch.source[i] for i in chunk], beam_size=batch.beam, num_hypotheses=1,
-                return_scores=True, asynchronous=True,
-                **self._lengths(len(batch.source[chunk[0]]), batch.settings)))
+                return_scores=True, return_attention=True, asynchronous=True, **forced,
+                **self._lengths(len(batch.source[chunk[0]]), batch.settings,
+                                max((len(v) for v in forced.get("target_prefix", [])),
+                                    default=0))))
 
-    def _collect(self, batch: _Batch) -> list[Hypothesis]:
+    def _collect(self, batch: _Batch) -> list[AlignedHypothesis]:
         """Wait for a sent batch. Each output is cut to its own sentence's cap, so that a
         translation never depends on its batch neighbours."""
-        hypotheses: list[Hypothesis | None] = [None] * len(batch.source)
+        hypotheses: list[AlignedHypothesis | None] = [None] * len(batch.source)
         for chunk, results in zip(batch.chunks, batch.pending, strict=True):
             for i, pending in zip(chunk, results, strict=True):
                 result = pending.result()
-                cap = self._lengths(len(batch.source[i]), batch.settings)["max_decoding_length"]
-                hypotheses[i] = Hypothesis(text=self.pieces.decode(result.hypotheses[0][:cap]),
-                                           score=float(result.scores[0]))
+                forced = len(batch.prefixes[i]) if batch.prefixes is not None else 0
+                cap = self._lengths(len(batch.source[i]), batch.settings,
+                                    forced)["max_decoding_length"]
+                pieces = tuple(result.hypotheses[0][:cap])
+                hypotheses[i] = AlignedHypothesis(
+                    text=self.pieces.decode(pieces), score=float(result.scores[0]),
+                    pieces=pieces,
+                    attention=tuple(array("f", row) for row in result.attention[0][:cap]))
         return [h for h in hypotheses if h is not None]
 
     @staticmethod
@@ -252,31 +297,71 @@ class CTranslate2Engine(Engine):
             chunks.append([i])
         return chunks
 
-    def _lengths(self, longest_source: int, settings: DecodeSettings) -> dict[str, int]:
+    def _lengths(self, longest_source: int, settings: DecodeSettings, forced: int = 0
+                 ) -> dict[str, int]:
         """Decoding length limits equal to the transformers backend's: its `max_new_tokens`
-        counts the end token, CTranslate2's `max_decoding_length` does not."""
+        counts the end token, CTranslate2's `max_decoding_length` does not. A forced prefix of
+        `forced` pieces always fits, with room for the model to end the sentence."""
         fixed = settings.extra.get(FIXED_OUTPUT_TOKENS)
         if fixed:
-            return {"min_decoding_length": int(fixed), "max_decoding_length": int(fixed)}
+            cap = max(int(fixed), forced + 1)
+            return {"min_decoding_length": cap, "max_decoding_length": cap}
         cap = settings.max_new_tokens(longest_source, self.max_input_tokens)
-        return {"max_decoding_length": max(1, cap - 1)}
+        return {"max_decoding_length": max(1, cap - 1, forced + 2)}
 
-    def translate_constrained(self, sentence: str, targets: Sequence[str],
-                              settings: DecodeSettings) -> Hypothesis:
-        return self.fallback().translate_constrained(sentence, targets, settings)
+    # ------------------------------------------------------------ glossary targets
 
-    def fallback(self) -> Engine:
-        """The transformers engine of the same model, for what CTranslate2 cannot do."""
-        if self._fallback is None:
-            log.warning("CTranslate2 has no constrained decoding: sentences that need glossary "
-                        "terms forced are decoded by the transformers backend (slower).")
-            from translate.engine.transformers import TransformersEngine
+    def translate_constrained_batch(self, requests: Sequence[ConstrainedRequest],
+                                    settings: DecodeSettings) -> list[Hypothesis]:
+        """Place each target where the model rendered its source term, let the model go on
+        from there, all sentences at once (see `translate.engine.placement`)."""
+        if not requests:
+            return []
+        sentences = [r.sentence for r in requests]
+        # Outputs decoded by this engine have their attention; others are decoded again.
+        unaligned = [i for i, r in enumerate(requests) if not isinstance(r.free, AlignedHypothesis)]
+        again = dict(zip(unaligned, self.translate_batch([sentences[i] for i in unaligned],
+                                                         settings), strict=True))
+        free = [again.get(i) or r.free for i, r in enumerate(requests)]
+        prefixes, plans = [], []
+        for request, hypothesis in zip(requests, free, strict=True):
+            targets = [t for c in request.constraints
+                       if (t := self._target(request.sentence, c.target, c.start, c.end))]
+            placements = placement.place(hypothesis.pieces, hypothesis.attention, targets)
+            prefixes.append(placement.prefix(hypothesis.pieces, targets, placements))
+            plans.append((hypothesis, len(prefixes[-1])))
+        batch = self._plan(sentences, settings, prefixes)
+        self._send(batch)
+        outputs = []
+        for (hypothesis, forced), decoded in zip(plans, self._collect(batch), strict=True):
+            if not forced:  # nothing the vocabulary can spell: the model's own output stands
+                outputs.append(hypothesis)
+                continue
+            outputs.append(replace(decoded, pieces=tuple(
+                placement.unglue(decoded.pieces, forced))))
+        return self._rescored(batch.source, outputs)
 
-            device = "cuda" if self.device.startswith("cuda") else "cpu"
-            quantize = "int8" if device == "cpu" and self.compute_type.startswith("int8") else None
-            self._fallback = TransformersEngine(self.ref, device=device, quantize=quantize,
-                                                threads=self.threads)
-        return self._fallback
+    def _target(self, sentence: str, target: str, start: int, end: int
+                ) -> placement.Target | None:
+        forms = [target]
+        if target[:1].islower():
+            forms.append(target[0].upper() + target[1:])
+        spelled = [self.pieces.spell(form) for form in forms]
+        if spelled[0] is None:
+            return None
+        return placement.Target(tuple(p for p in spelled if p),
+                                self.pieces.source_span(sentence, start, end))
+
+    def _rescored(self, source: list[list[str]], outputs: list[AlignedHypothesis]
+                  ) -> list[Hypothesis]:
+        """Each output's text and length-normalised log-probability (end token included) as
+        `score_batch` computes it: a forced prefix is scored too, unlike in `translate_batch`."""
+        scored = self.translator.score_batch(source, [list(h.pieces) for h in outputs],
+                                             max_batch_size=SCORE_BATCH_TOKENS,
+                                             batch_type="tokens")
+        return [Hypothesis(self.pieces.decode(h.pieces),
+                           sum(s.log_probs) / max(1, len(s.log_probs)))
+                for h, s in zip(outputs, scored, strict=True)]
 
 
 def _fewer_malloc_arenas() -> None:

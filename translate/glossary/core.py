@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from corpus.errors import FormatError
 from corpus.lemma import fold
-from corpus.types import Hypothesis, TermState, TermStatus
-from translate.engine.base import DecodeSettings, Engine
+from corpus.types import Alternative, Hypothesis, TermState, TermStatus
+from translate.engine.base import ConstrainedRequest, Constraint, DecodeSettings, Engine
 from translate.glossary.entries import Entry, TermMatch
 from translate.glossary.load import DEFAULT_GLOSSARY, read_entries, user_glossary_path
 from translate.glossary.match import Matcher
 from translate.glossary.verify import contains, rewrite_variants
+from translate.pipeline import Enforced
+
+#: An enforced output whose log-probability per token is more than this below the
+#: unconstrained output's is taken for nonsense forced by the constraints: the unconstrained
+#: output is kept and the term reported `missing`. A real model loses well under 1 on a name it
+#: would not have written (a few unlikely tokens in a sentence); a sentence wrecked by forcing
+#: loses 2-5.
+MAX_SCORE_DROP = 2.0
 
 
 def _key(entry: Entry) -> str:
@@ -40,12 +49,29 @@ def layer(files: Sequence[tuple[Path, list[Entry]]]) -> list[Entry]:
     return list(merged.values())
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A sentence on its way through `Glossary.enforce`: its terms, the targets its first
+    output had, that output with known wrong renderings rewritten, and the constrained
+    decoding to ask for if targets are still missing."""
+
+    hypothesis: Hypothesis
+    matches: list[TermMatch]
+    entries: tuple[Entry, ...]
+    targets: tuple[str, ...]
+    had: frozenset[str]
+    english: str
+    request: ConstrainedRequest | None
+
+
 class Glossary:
     """Russian terms and their English targets (see `translate.pipeline.TermPolicy`)."""
 
-    def __init__(self, entries: Sequence[Entry], sources: Sequence[str] = ()) -> None:
+    def __init__(self, entries: Sequence[Entry], sources: Sequence[str] = (), *,
+                 max_score_drop: float = MAX_SCORE_DROP) -> None:
         self.entries = list(entries)
         self.sources = list(sources)
+        self.max_score_drop = max_score_drop
         self._matcher = Matcher(self.entries)
 
     @cached_property
@@ -87,43 +113,66 @@ class Glossary:
     # ------------------------------------------------------------ enforcing
 
     def enforce(self, sources: Sequence[str], hypotheses: Sequence[Hypothesis], engine: Engine,
-                settings: DecodeSettings) -> list[tuple[str, tuple[TermStatus, ...]]]:
-        """Final English and term statuses per sentence.
+                settings: DecodeSettings) -> list[Enforced]:
+        """Final English, term statuses and the alternatives kept, per sentence.
 
         A hypothesis that already has every target is kept as it is (`ok`). Otherwise the known
-        wrong renderings are rewritten; if targets are still missing the sentence is decoded
-        again with every target as a constraint (`enforced`). What even that cannot place
-        (a backend without constraints, a target the vocabulary cannot spell) stays `missing`.
+        wrong renderings are rewritten; the sentences still missing a target are decoded again,
+        all together, with every target of theirs as a constraint (`enforced`). An enforced
+        output scoring more than `max_score_drop` (log-probability per token) below the
+        unconstrained one is rejected: the unconstrained output stays and its terms `missing`.
+        What no decoding can place (a backend without constraints, a target the vocabulary
+        cannot spell) stays `missing` too. Whatever the model said that is not kept as the
+        translation is kept as an alternative.
         """
-        results = []
-        for source, hypothesis in zip(sources, hypotheses, strict=True):
-            matches = self.match(source)
-            results.append(self._enforce_one(source, hypothesis.text, matches, engine,
-                                             settings) if matches else (hypothesis.text, ()))
-        return results
-
-    def _enforce_one(self, source: str, english: str, matches: Sequence[TermMatch],
-                     engine: Engine, settings: DecodeSettings
-                     ) -> tuple[str, tuple[TermStatus, ...]]:
-        entries = list(dict.fromkeys(m.entry for m in matches))
-        targets = list(dict.fromkeys(e.en for e in entries))
-        had = {t for t in targets if contains(english, t)}
-        if len(had) == len(targets):
-            return english, self._statuses(matches, english, set())
-        missing = [e for e in entries if e.en not in had]
-        english, _ = rewrite_variants(english, missing)
-        if (not all(contains(english, t) for t in targets) and engine.supports_constraints
-                and self._fits(engine, source)):
+        plans = [self._plan(source, hypothesis) for source, hypothesis
+                 in zip(sources, hypotheses, strict=True)]
+        asked = [i for i, plan in enumerate(plans) if plan.request is not None
+                 and engine.supports_constraints and self._fits(engine, sources[i])]
+        decoded: dict[int, Hypothesis] = {}
+        if asked:
             try:
-                decoded = engine.translate_constrained(source, targets, settings).text
+                outputs = engine.translate_constrained_batch(
+                    [plans[i].request for i in asked if plans[i].request], settings)
             except NotImplementedError:
-                decoded = english
-            decoded, _ = rewrite_variants(decoded, entries)
-            found = sum(contains(decoded, t) for t in targets)
-            if found > sum(contains(english, t) for t in targets):
-                english = decoded
-        helped = {t for t in targets if t not in had}
-        return english, self._statuses(matches, english, helped)
+                outputs = []
+            decoded = dict(zip(asked, outputs, strict=False))
+        return [self._settle(plan, decoded.get(i)) for i, plan in enumerate(plans)]
+
+    def _plan(self, source: str, hypothesis: Hypothesis) -> _Plan:
+        matches = self.match(source)
+        entries = tuple(dict.fromkeys(m.entry for m in matches))
+        targets = tuple(dict.fromkeys(e.en for e in entries))
+        had = frozenset(t for t in targets if contains(hypothesis.text, t))
+        english = hypothesis.text
+        request = None
+        if len(had) < len(targets):
+            english, _ = rewrite_variants(english, [e for e in entries if e.en not in had])
+            if not all(contains(english, t) for t in targets):
+                first = {}  # where each target's source term is (its first occurrence)
+                for m in matches:
+                    first.setdefault(m.entry.en, m)
+                request = ConstrainedRequest(source, tuple(
+                    Constraint(t, first[t].start, first[t].end) for t in targets), hypothesis)
+        return _Plan(hypothesis, matches, entries, targets, had, english, request)
+
+    def _settle(self, plan: _Plan, decoded: Hypothesis | None) -> Enforced:
+        free = plan.hypothesis
+        english, score = plan.english, free.score
+        alternatives: list[Alternative] = []
+        if decoded is not None:
+            text, _ = rewrite_variants(decoded.text, plan.entries)
+            found = sum(contains(text, t) for t in plan.targets)
+            if found > sum(contains(english, t) for t in plan.targets):
+                if decoded.score >= free.score - self.max_score_drop:
+                    english, score = text, decoded.score
+                else:
+                    alternatives.append(Alternative(text, decoded.score, "constrained"))
+        if english != free.text:
+            alternatives.insert(0, Alternative(free.text, free.score, "unconstrained"))
+        helped = {t for t in plan.targets if t not in plan.had}
+        return Enforced(english, self._statuses(plan.matches, english, helped), score,
+                        tuple(alternatives))
 
     @staticmethod
     def _fits(engine: Engine, source: str) -> bool:
