@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from corpus.types import Hypothesis, System
+from translate.errors import EngineError
 from translate.model import ModelRef
+
+DEVICE = re.compile(r"(cpu|cuda)(?::(\d+))?")
+
+
+def parse_device(device: str) -> tuple[str, int]:
+    """`cpu`, `cuda` or `cuda:N` (the N-th GPU, from 0) as (kind, index)."""
+    found = DEVICE.fullmatch(device.strip().lower())
+    if not found or (found[1] == "cpu" and found[2]):
+        raise EngineError(f"--device {device}: choose cpu, cuda or cuda:N (the N-th GPU, "
+                          "counted from 0).")
+    return found[1], int(found[2] or 0)
 
 
 @dataclass(frozen=True)

@@ -24,30 +24,25 @@ from typing import Any
 
 from corpus.types import Hypothesis
 from translate.engine import FIXED_OUTPUT_TOKENS, placement
-from translate.engine.base import ConstrainedRequest, DecodeSettings, Engine
+from translate.engine.base import ConstrainedRequest, DecodeSettings, Engine, parse_device
 from translate.engine.cache import ensure_converted
+from translate.engine.memory import budget_mb, plan_chunks
 from translate.errors import EngineError
 from translate.model import ModelRef
 
 log = logging.getLogger(__name__)
 
-# How many sentences decode together. Every hypothesis (beam * sentences of them) holds its
-# logits and attention caches, about 1.2 MB + 25 kB per source and output token for
-# opus-mt-ru-en's shape (measured: 64 hypotheses of 24 + 40 tokens peak at +170 MB), so batches
-# are cut to keep decoding within DECODE_MEMORY_MB at the default `--batch-tokens` (and in
-# proportion to it otherwise), so that `ruen translate` stays within 400 MB in all: the model,
-# Python and the glossary take ~190 MB. Beyond about 128 hypotheses CPU time per sentence stops
-# improving, so that is the ceiling.
+# How many sentences decode together (translate.engine.memory): batches are cut to keep
+# decoding within DECODE_MEMORY_MB at the default `--batch-tokens` (and in proportion to it
+# otherwise), so that `ruen translate` stays within 400 MB in all: the model, Python and the
+# glossary take ~190 MB.
 #
 # On CPU, two translations run side by side (CTranslate2's `inter_threads`), each on half the
 # threads, and share the memory budget: small matrices keep one thread busier than they keep
 # two. Raw CTranslate2, beam 4, 2 threads (bench/translate.py's model and document): one
 # translation of 32-sentence batches, 20.5 sentences/s at 554 MB; two of 6-sentence batches,
 # 24.1 sentences/s at 286 MB.
-HYPOTHESES_PER_BATCH = 128
 DECODE_MEMORY_MB = 150
-DEFAULT_BATCH_TOKENS = 4096  # DecodeSettings.max_batch_tokens, the default `--batch-tokens`
-HYPOTHESIS_MB, TOKEN_MB = 1.2, 0.025
 SIDE_BY_SIDE = 2  # translations at once on CPU (see above)
 # `score_batch` makes every position's logits at once: 256 tokens of them are 64 MB.
 SCORE_BATCH_TOKENS = 256
@@ -158,11 +153,13 @@ class CTranslate2Engine(Engine):
         except ImportError:
             raise EngineError("--backend ctranslate2 needs CTranslate2: "
                               "pip install 'ruen[fast]'.") from None
-        kind = device.split(":")[0]
-        if kind not in ("cpu", "cuda"):
-            raise EngineError(f"--device {device}: choose cpu or cuda.")
+        kind, index = parse_device(device)
         if kind == "cuda" and ctranslate2.get_cuda_device_count() == 0:
             raise EngineError("--device cuda asked for, but CTranslate2 sees no CUDA GPU here.")
+        if kind == "cuda" and index >= ctranslate2.get_cuda_device_count():
+            raise EngineError(f"--device {device}: CTranslate2 sees "
+                              f"{ctranslate2.get_cuda_device_count()} CUDA GPU(s), numbered "
+                              "from 0.")
         compute_type = quantize or default_compute_type(kind)
         supported = ctranslate2.get_supported_compute_types(kind)
         if compute_type not in supported:
@@ -174,7 +171,7 @@ class CTranslate2Engine(Engine):
         self.converted = ensure_converted(ref, compute_type)
         self.workers = SIDE_BY_SIDE if kind == "cpu" and self.threads >= SIDE_BY_SIDE else 1
         self._options: dict[str, Any] = {
-            "device": kind, "device_index": int(device.split(":")[1]) if ":" in device else 0,
+            "device": kind, "device_index": index,
             "compute_type": compute_type, "inter_threads": self.workers,
             "intra_threads": self.threads // self.workers if kind == "cpu" else 0}
         self._translator: Any = None
@@ -241,7 +238,7 @@ class CTranslate2Engine(Engine):
         beam = settings.beam or self.default_beam
         longest = self._lengths(max(map(len, source), default=1), settings,
                                 max(map(len, prefixes or []), default=0))
-        budget = DECODE_MEMORY_MB * settings.max_batch_tokens / DEFAULT_BATCH_TOKENS
+        budget = budget_mb(DECODE_MEMORY_MB, settings.max_batch_tokens)
         return _Batch(source, beam, settings,
                       self._chunks(source, beam, longest, budget / self.workers), prefixes)
 
@@ -281,21 +278,12 @@ class CTranslate2Engine(Engine):
     def _chunks(source: list[list[str]], beam: int, lengths: dict[str, int],
                 budget_mb: float = DECODE_MEMORY_MB) -> list[list[int]]:
         """Indices of `source`, longest first, in groups that fit the memory budget."""
-        order = sorted(range(len(source)), key=lambda i: -len(source[i]))
-        most = max(1, HYPOTHESES_PER_BATCH // beam)
-        chunks: list[list[int]] = []
-        for i in order:
-            if chunks and len(chunks[-1]) < most:
-                longest = len(source[chunks[-1][0]])
-                # Outputs are usually ~1.3x the source: CTranslate2 drops finished sentences.
-                out = lengths.get("min_decoding_length") or min(
-                    lengths["max_decoding_length"], round(1.3 * longest) + 5)
-                per_sentence = beam * (HYPOTHESIS_MB + TOKEN_MB * (longest + out))
-                if per_sentence * (len(chunks[-1]) + 1) <= budget_mb:
-                    chunks[-1].append(i)
-                    continue
-            chunks.append([i])
-        return chunks
+        def output_tokens(longest: int) -> int:
+            # Outputs are usually ~1.3x the source: CTranslate2 drops finished sentences.
+            return lengths.get("min_decoding_length") or min(
+                lengths["max_decoding_length"], round(1.3 * longest) + 5)
+
+        return plan_chunks([len(s) for s in source], beam, output_tokens, budget_mb)
 
     def _lengths(self, longest_source: int, settings: DecodeSettings, forced: int = 0
                  ) -> dict[str, int]:
