@@ -95,9 +95,12 @@ def test_ctranslate2_float32_greedy_translates_as_transformers_does(
     ours = ours_engine.translate_batch(RU + SENTENCES, settings)
     theirs = theirs_engine.translate_batch(RU + SENTENCES, settings)
     assert [h.text for h in ours] == [h.text for h in theirs]
-    # The same length-normalised log-probability (up to the end token transformers counts).
-    for a, b in zip(ours, theirs, strict=True):
-        assert a.score == pytest.approx(b.score, abs=0.05)
+    # The same length-normalised log-probability. Sentence by sentence: CTranslate2's scores
+    # move by up to 0.05 with the padding of a batch (the outputs do not); transformers scores
+    # each output in a pass of its own (translate.engine.transformers.score), padding-free.
+    alone = [ours_engine.translate_batch([s], settings)[0] for s in RU + SENTENCES]
+    for a, b in zip(alone, theirs, strict=True):
+        assert a.score == pytest.approx(b.score, abs=0.01)
 
 
 def test_ctranslate2_float32_beam_search_agrees_with_transformers(
