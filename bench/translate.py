@@ -54,7 +54,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-ENGINES = ("naive", "batched", "int8", "ct2", "ct2-ruen", "ruen")
+ENGINES = ("naive", "batched", "int8", "ct2", "ct2-ruen", "ruen", "terms-off", "terms",
+           "tf-ruen", "tf-terms")
 LABELS = {
     "naive": "1. transformers, one sentence at a time, fp32",
     "batched": "2. transformers, batched, fp32",
@@ -62,7 +63,15 @@ LABELS = {
     "ct2": "4. CTranslate2 translate_batch, int8",
     "ct2-ruen": "4b. the same with ruen's batches and threads",
     "ruen": "5. ruen translate (end to end, defaults)",
+    "terms-off": "6a. ruen translate --no-glossary, the document with terms",
+    "terms": "6b. ruen translate, the document with terms (every term enforced)",
+    "tf-ruen": "7. ruen translate --backend transformers --no-glossary",
+    "tf-terms": "8. ruen translate --backend transformers, the document with terms",
 }
+# `ruen translate` runs: (backend, glossary, the document with terms)
+RUEN_RUNS = {"ruen": ("auto", True, False), "terms-off": ("auto", False, True),
+             "terms": ("auto", True, True), "tf-ruen": ("transformers", False, False),
+             "tf-terms": ("transformers", True, True)}
 BATCH = 32
 OUTPUT_TOKENS = 40
 MODEL_VERSION = "opus-mt-ru-en-shape-1"  # bump when the generated model or text changes
@@ -71,6 +80,14 @@ MAX_OVERHEAD = 0.10  # over raw CTranslate2
 MAX_RSS_MB = 400
 MIN_TM_SPEEDUP = 50.0
 MAX_COLD_START_S = 2.0
+MAX_GLOSSARY_SLOWDOWN = 1.5  # CTranslate2, every term enforced, against --no-glossary
+MIN_TRANSFORMERS_SPEEDUP = 3.0  # ruen --backend transformers over the naive loop
+MAX_TRANSFORMERS_RSS_MB = 1500
+# Russian terms of the default glossary, in the case forms news text uses; one or two go into
+# every third sentence of the document with terms.
+TERMS_RU = ("в Хаме", "из Дамаска", "Командование военных операций", "силами ЮОЦ",
+            "режима Асада", "в провинции Хомс", "бойцы Хезболлы", "к Алеппо", "в Идлибе",
+            "Сирийской арабской армии", "под Растаном", "в Дараа")
 
 # ---------------------------------------------------------------- the generated document
 
@@ -138,6 +155,29 @@ def generate_document(sentences: int, seed: int = 7) -> str:
     return "\n\n".join(paragraphs) + "\n"
 
 
+def generate_term_document(sentences: int, seed: int = 7) -> str:
+    """`generate_document`, with one or two glossary terms in every third sentence."""
+    rng = random.Random(seed + 1)
+    paragraphs = []
+    count = 0
+    for paragraph in generate_document(sentences, seed).split("\n\n"):
+        out = []
+        for sentence in _split_sentences(paragraph):
+            if count % 3 == 0:
+                words = sentence.split()
+                for term in rng.sample(TERMS_RU, rng.choice([1, 1, 2])):
+                    words.insert(rng.randrange(1, max(2, len(words) - 1)), term)
+                sentence = " ".join(words)
+            out.append(sentence)
+            count += 1
+        paragraphs.append(" ".join(out))
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def _split_sentences(paragraph: str) -> list[str]:
+    return [s + "." for s in paragraph.strip().rstrip(".").split(". ")]
+
+
 EN_WORDS = _words("""the a of to in and on for from with by at after before forces city town village
 province north south east west officials said reported confirmed fighting clashes attack
 strikes offensive retreat control positions building hospital school aid water power talks
@@ -154,13 +194,17 @@ def _english(rng: random.Random) -> str:
 
 
 def prepare(workdir: Path, sentences: int) -> tuple[Path, Path]:
-    """The document and the opus-mt-shaped random model, built once per workdir and size."""
+    """The document and the opus-mt-shaped random model, built once per workdir and size (the
+    document with terms is the document's name with `-terms`)."""
     from translate.testing import OPUS_MT_RU_EN, build_marian
 
     workdir.mkdir(parents=True, exist_ok=True)
     doc = workdir / f"document-{sentences}.ru.txt"
     if not doc.is_file():
         doc.write_text(generate_document(sentences), encoding="utf-8")
+    terms = _terms_document(doc)
+    if not terms.is_file():
+        terms.write_text(generate_term_document(sentences), encoding="utf-8")
     model = workdir / MODEL_VERSION
     if not (model / "config.json").is_file():
         rng = random.Random(11)
@@ -311,22 +355,47 @@ def load_ct2_like_ruen(model_dir: Path, beam: int, threads: int, output_tokens: 
     return translate
 
 
+def _terms_document(doc: Path) -> Path:
+    return doc.with_name(doc.name.replace(".ru.txt", "-terms.ru.txt"))
+
+
 def _ruen_args(doc: Path, model_dir: Path, db: Path, beam: int, output_tokens: int,
-               threads: int) -> list[str]:
+               threads: int, backend: str = "auto", glossary: bool = True,
+               output: str = os.devnull) -> list[str]:
     return ["translate", str(doc), "--model", str(model_dir), "--db", str(db), "--beam",
             str(beam), "--threads", str(threads), "--bench-output-tokens", str(output_tokens),
-            "--output", os.devnull]
+            "--backend", backend, *([] if glossary else ["--no-glossary"]),
+            "--format", "jsonl", "--output", output]
 
 
 def run_ruen(doc: Path, model_dir: Path, db: Path, beam: int, threads: int,
-             output_tokens: int) -> None:
+             output_tokens: int, backend: str = "auto", glossary: bool = True,
+             output: str = os.devnull) -> None:
     from translate.cli import app
 
     try:
-        app(_ruen_args(doc, model_dir, db, beam, output_tokens, threads), standalone_mode=False)
+        app(_ruen_args(doc, model_dir, db, beam, output_tokens, threads, backend, glossary,
+                       output), standalone_mode=False)
     except SystemExit as exit:
         if exit.code:
             raise
+
+
+def enforcement(output: Path) -> dict[str, int]:
+    """From `ruen translate --format jsonl` output: terms found, terms whose target is in the
+    English, and targets in the English without their source term."""
+    from translate.glossary import load_glossary
+    from translate.glossary.verify import contains
+
+    targets = {e.en for e in load_glossary().entries}
+    found = placed = stray = 0
+    for line in output.read_text(encoding="utf-8").splitlines():
+        pair = json.loads(line)
+        expected = {t["en"] for t in pair["terms"]}
+        found += len(pair["terms"])
+        placed += sum(1 for t in pair["terms"] if contains(pair["en"], t["en"]))
+        stray += sum(1 for t in targets - expected if contains(pair["en"], t))
+    return {"terms": found, "placed": placed, "stray_targets": stray}
 
 
 def worker(args: argparse.Namespace) -> dict[str, Any]:
@@ -337,17 +406,26 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     sentences = [s.ru for s in segment(doc.read_text(encoding="utf-8"))]
     model_dir = Path(args.model)
     report: dict[str, Any] = {"engine": args.worker, "beam": args.beam}
-    if args.worker == "ruen":
+    if args.worker in RUEN_RUNS:
         import translate.cli  # imports are start-up, timed in the cold start, not here
 
-        db = Path(tempfile.mkdtemp()) / "bench.db"  # a new, empty archive
+        backend, glossary, with_terms = RUEN_RUNS[args.worker]
+        if with_terms:
+            doc = _terms_document(doc)
+        work = Path(tempfile.mkdtemp())
+        db = work / "bench.db"  # a new, empty archive
+        output = work / "out.jsonl"
         start = time.perf_counter()
-        run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens)
+        run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens, backend,
+                 glossary, str(output))
         report["seconds"] = time.perf_counter() - start
-        report["sentences"] = len(sentences)
-        start = time.perf_counter()  # again, on the same archive: translation memory
-        run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens)
-        report["tm_seconds"] = time.perf_counter() - start
+        report["sentences"] = len(segment(doc.read_text(encoding="utf-8")))
+        if glossary:
+            report["enforcement"] = enforcement(output)
+        if args.worker == "ruen":
+            start = time.perf_counter()  # again, on the same archive: translation memory
+            run_ruen(doc, model_dir, db, args.beam, args.threads, args.output_tokens)
+            report["tm_seconds"] = time.perf_counter() - start
     else:
         options = (model_dir, args.beam, args.threads, args.output_tokens)
         translate = {"naive": lambda: load_naive(*options),
@@ -441,6 +519,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for row in rows.values():
             row["ruen_speedup"] = ruen / row["sentences_per_s"]
         rows["ruen"]["tm_speedup"] = rows["ruen"]["seconds"] / rows["ruen"]["tm_seconds"]
+        for engine in ("terms", "tf-terms"):
+            rows[engine]["enforcement"]["placed_share"] = _placed(rows[engine])
         results["beams"][str(beam)] = rows
     print("cold start…", file=sys.stderr, flush=True)
     results["cold_start"] = cold_start(args, model)
@@ -500,9 +580,30 @@ def _targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                                lambda v: v >= MIN_TM_SPEEDUP),
         "cold start: load + first sentence (s)": (cold, f"< {MAX_COLD_START_S}",
                                                   lambda v: v < MAX_COLD_START_S),
+        f"CTranslate2, every term enforced / --no-glossary, time (beam {beam})": (
+            top["terms"]["seconds"] / top["terms-off"]["seconds"],
+            f"<= {MAX_GLOSSARY_SLOWDOWN}x", lambda v: v <= MAX_GLOSSARY_SLOWDOWN),
+        "CTranslate2, every term enforced, peak RSS (MB)": (
+            max(rows["terms"]["peak_rss_mb"] for rows in beams.values()), f"<= {MAX_RSS_MB}",
+            lambda v: v <= MAX_RSS_MB),
+        f"ruen --backend transformers / naive (beam {beam})": (
+            top["tf-ruen"]["sentences_per_s"] / top["naive"]["sentences_per_s"],
+            f">= {MIN_TRANSFORMERS_SPEEDUP}x", lambda v: v >= MIN_TRANSFORMERS_SPEEDUP),
+        "ruen --backend transformers, peak RSS (MB)": (
+            max(rows["tf-ruen"]["peak_rss_mb"] for rows in beams.values()),
+            f"<= {MAX_TRANSFORMERS_RSS_MB}", lambda v: v <= MAX_TRANSFORMERS_RSS_MB),
+        **{f"{LABELS[engine][:2]} terms placed (of those found)": (
+            min(_placed(rows[engine]) for rows in beams.values()), "100%", lambda v: v == 1.0)
+           for engine in ("terms", "tf-terms")},
     }
     return {name: {"value": value, "target": target, "met": bool(test(value))}
             for name, (value, target, test) in checks.items()}
+
+
+def _placed(row: dict[str, Any]) -> float:
+    """Share of terms whose target is in the English; 0 if any target has no source term."""
+    counts = row["enforcement"]
+    return 0.0 if counts["stray_targets"] else counts["placed"] / max(1, counts["terms"])
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -518,7 +619,7 @@ def print_table(results: dict[str, Any]) -> None:
     for beam, rows in results["beams"].items():
         for engine, row in rows.items():
             note = f" (first {row['sentences']})" if engine == "naive" else ""
-            speedup = "" if engine == "ruen" else f"{row['ruen_speedup']:.1f}×"
+            speedup = "" if engine in RUEN_RUNS else f"{row['ruen_speedup']:.1f}×"
             print(f"| {beam} | {LABELS[engine]}{note} | {row['sentences_per_s']:.2f} | "
                   f"{row['tokens_per_s']:.0f} | {row['peak_rss_mb']:.0f} | {speedup} |")
     print()
@@ -533,7 +634,7 @@ def print_table(results: dict[str, Any]) -> None:
     print()
     for name, target in results["targets"].items():
         value = target["value"]
-        shown = f"{value:.1%}" if "overhead" in name else f"{value:.2f}"
+        shown = f"{value:.1%}" if "overhead" in name or "placed" in name else f"{value:.2f}"
         state = "met" if target["met"] else "MISSED"
         print(f"{state:>6}  {name}: {shown} (target {target['target']})")
 

@@ -105,12 +105,14 @@ class TransformersEngine(Engine):
         """Sentences (by source length) in groups whose beams fit the memory budget.
         `generate` keeps every sentence of a group until the last one ends, so outputs are
         counted at their cap."""
-        def output_tokens(longest: int) -> int:
-            return int(settings.extra.get(FIXED_OUTPUT_TOKENS) or
-                       settings.max_new_tokens(longest, self.max_input_tokens))
-
-        return plan_chunks(lengths, beams, output_tokens,
+        return plan_chunks(lengths, beams, lambda longest: self._cap(longest, settings),
                            budget_mb(DECODE_MEMORY_MB, settings.max_batch_tokens))
+
+    def _cap(self, source_tokens: int, settings: DecodeSettings) -> int:
+        """Most tokens an output may have, its end token included."""
+        if fixed := settings.extra.get(FIXED_OUTPUT_TOKENS):
+            return int(fixed) + 1
+        return settings.max_new_tokens(source_tokens, self.max_input_tokens)
 
     def _generate(self, sentences: Sequence[str], settings: DecodeSettings, beam: int
                   ) -> list[Hypothesis]:
@@ -157,8 +159,7 @@ class TransformersEngine(Engine):
         for chunk in self.chunks(lengths, beams, settings):
             outputs = decoder.translate_batch(
                 [sentences[i] for i in chunk], [targets[i] for i in chunk], beam=beam,
-                max_new_tokens=[settings.max_new_tokens(lengths[i], self.max_input_tokens)
-                                for i in chunk])
+                max_new_tokens=[self._cap(lengths[i], settings) for i in chunk])
             for i, hypothesis in zip(chunk, outputs, strict=True):
                 hypotheses[i] = hypothesis
         return hypotheses
