@@ -20,6 +20,7 @@ from eval.review import Finding, flagged, review_archive, review_pairs, store_fi
 
 if TYPE_CHECKING:  # sacrebleu is imported by `ruen eval` only: every `ruen` process loads
     # this module, and sacrebleu adds ~10 MB and 0.1 s to `ruen translate`'s start.
+    from eval.comet import CometQuality
     from eval.evaluate import EvalResult
     from eval.significance import Method
 
@@ -64,7 +65,8 @@ def eval_command(
     worst: Annotated[int, typer.Option(help="Show the N sentences with the lowest chrF++.")] = 5,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     comet: Annotated[Path | None, typer.Option(
-        help="COMET model (checkpoint or directory); needs `pip install 'ruen[comet]'`.")
+        help="COMET model: a directory, its .ckpt, or a hub name in the Hugging Face cache "
+             "(Unbabel/wmt22-comet-da); needs --src.")
     ] = None,
     db: DbOption = None,
     doc: Annotated[int | None, typer.Option(
@@ -168,7 +170,7 @@ def _with_comet(result: EvalResult, model: Path, sources: list[str] | None,
     if sources is None:
         raise EvalError("COMET needs the Russian source: add --src FILE.")
     score, _ = comet_score(sources, [s.hyp for s in result.sentences], references[0],
-                           model=model)
+                           model=str(model))
     return replace(result, extra=(*result.extra, score))
 
 
@@ -240,6 +242,10 @@ def qa_command(
     glossary: GlossaryOption = None,
     save: Annotated[bool, typer.Option(
         "--save", help="Store the flags found with each translation in the archive.")] = False,
+    comet: Annotated[Path | None, typer.Option(
+        help="Referenceless COMET model (CometKiwi, e.g. Unbabel/wmt22-cometkiwi-da; a "
+             "directory or a hub name in the cache): score each translation, lowest listed.")
+    ] = None,
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Check translations without a reference: Cyrillic left, numbers/dates/units changed,
@@ -286,10 +292,14 @@ def qa_command(
                 stored = store_findings(archive, findings)
                 err.print(f"Flags stored for {stored} translation(s) in {archive.path}")
     shown = flagged(findings, severity)
+    quality = _comet_qe(comet, findings) if comet is not None else None
     if json:
         print_json({"checked": len(findings), "flagged": len(shown),
-                    "findings": [f.as_json() for f in shown]})
+                    "findings": [f.as_json() for f in shown]}
+                   | ({"comet": quality.as_json()} if quality is not None else {}))
         return
+    if quality is not None:
+        _print_comet_qe(quality)
     counts = {level: sum(1 for f in shown for x in f.flags if x.severity == level)
               for level in SEVERITIES}
     out.print(f"{len(findings)} translation(s) checked, {len(shown)} flagged: "
@@ -306,3 +316,18 @@ def qa_command(
             out.print(f"{where} [{colour}]{flag.severity}[/] {flag.check}: "
                       f"{escape(flag.message)}")
         out.print(f"  ru: {escape(finding.pair.ru)}\n  en: {escape(finding.pair.en)}")
+
+
+def _comet_qe(model: Path, findings: list[Finding]) -> CometQuality:
+    from eval.comet import score_pairs
+
+    return score_pairs([f.pair for f in findings], model=str(model))
+
+
+def _print_comet_qe(quality: CometQuality, lowest: int = 5) -> None:
+    out.print(f"{escape(quality.score.format())}\n  [dim]{escape(quality.score.signature)}[/]")
+    for pair, value in quality.lowest(lowest):
+        where = f"doc {pair.doc} #{pair.index}" if pair.doc is not None \
+            else f"line {pair.index + 1}"
+        out.print(f"{where} {quality.score.name} {value:.4f}\n  ru: {escape(pair.ru)}\n"
+                  f"  en: {escape(pair.en)}")

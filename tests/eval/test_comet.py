@@ -1,62 +1,232 @@
-"""COMET is optional: a clear message without it, a score with it (a fake module here)."""
+"""COMET as a user meets it: models found in a directory or the Hugging Face cache, clear
+errors for what cannot be scored, and `ruen eval --comet` / `ruen qa --comet` giving
+unbabel-comet's numbers (the checkpoints and numbers of tests/eval/comet_reference)."""
 
 from __future__ import annotations
 
-import sys
-import types
+import json
+import shutil
 from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
+import torch
 
-from eval import comet
-from eval.errors import EvalError, MissingExtra
+from corpus.types import SentencePair
+from eval.comet import CometScorer, score_pairs
+from eval.comet.checkpoint import read_checkpoint
+from eval.errors import EvalError
+
+DATA = Path(__file__).parent / "comet_reference" / "data"
+REFERENCE = json.loads((DATA / "scores.json").read_text(encoding="utf-8"))
+SOURCES, HYPOTHESES, REFERENCES = (list(c) for c in zip(*REFERENCE["triples"], strict=True))
 
 
-def test_absent_comet_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
-                                          tmp_path: Path) -> None:
-    monkeypatch.setitem(sys.modules, "comet", None)  # import comet -> ImportError
-    assert not comet.available()
-    with pytest.raises(MissingExtra, match=r"pip install 'ruen\[comet\]'"):
-        comet.comet_score(["Бои."], ["Fighting."], ["Fighting."], model=tmp_path)
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Hugging Face cache holding the tiny encoders, made the default cache (as HF_HUB_CACHE
+    does); models are added to it by `cache_model`."""
+    cache = tmp_path / "hub"
+    shutil.copytree(DATA / "hub", cache)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    return cache
 
 
-def test_cli_reports_missing_comet(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                   runner) -> None:
+def cache_model(cache: Path, model: str, repo: str) -> None:
+    """Lay a model out as `hf download` does (refs/main -> snapshots/REV)."""
+    folder = cache / ("models--" + repo.replace("/", "--"))
+    revision = "1" * 40
+    shutil.copytree(DATA / model, folder / "snapshots" / revision)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text(revision, encoding="utf-8")
+
+
+def copy_model(model: str, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(DATA / model, tmp_path / model))
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+# loading ----------------------------------------------------------------------------------
+
+def test_hub_name_found_in_the_cache(hub: Path) -> None:
+    cache_model(hub, "kiwi", "Unbabel/tiny-cometkiwi")
+    scorer = CometScorer.load("Unbabel/tiny-cometkiwi")
+    assert scorer.name == "Unbabel/tiny-cometkiwi"
+    assert scorer.score(SOURCES, HYPOTHESES) == pytest.approx(
+        REFERENCE["models"]["kiwi"]["scores"], abs=1e-4)
+
+
+def test_checkpoint_file_itself(hub: Path) -> None:
+    scorer = CometScorer.load(DATA / "regression" / "checkpoints" / "model.ckpt")
+    assert scorer.name == "regression"
+    assert scorer.settings.needs_reference
+
+
+def test_model_not_downloaded(hub: Path) -> None:
+    with pytest.raises(EvalError, match=r"Unbabel/wmt22-comet-da: no such directory, nor in "
+                                        r"the Hugging Face cache.*hf download Unbabel/wmt22"):
+        CometScorer.load("Unbabel/wmt22-comet-da")
+
+
+def test_directory_without_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(EvalError, match="no COMET checkpoint"):
+        CometScorer.load(tmp_path)
+
+
+def test_encoder_not_downloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # wmt22-comet-da names xlm-roberta-large: its tokenizer and config come from the cache
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    with pytest.raises(EvalError, match=r"encoder ruen/tiny-xlmr .*hf download "
+                                        r"ruen/tiny-xlmr"):
+        CometScorer.load(DATA / "regression")
+
+
+def test_missing_hparams(tmp_path: Path) -> None:
+    model = copy_model("regression", tmp_path)
+    (model / "hparams.yaml").unlink()
+    with pytest.raises(EvalError, match=r"hparams.yaml: missing"):
+        read_checkpoint(model)
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("xcomet_metric", "XCOMET"),  # error-span weighting: not implemented, said so
+    ("ranking_metric", "ranking model"),
+    ("my_metric", "unknown COMET model type 'my_metric'"),
+])
+def test_unsupported_model_types(tmp_path: Path, kind: str, message: str) -> None:
+    model = copy_model("unified", tmp_path)
+    hparams = model / "hparams.yaml"
+    hparams.write_text(hparams.read_text(encoding="utf-8").replace(
+        "class_identifier: unified_metric", f"class_identifier: {kind}"), encoding="utf-8")
+    with pytest.raises(EvalError, match=message):
+        read_checkpoint(model)
+
+
+def test_truncated_checkpoint(tmp_path: Path) -> None:
+    model = copy_model("regression", tmp_path)
+    ckpt = model / "checkpoints" / "model.ckpt"
+    ckpt.write_bytes(ckpt.read_bytes()[:5000])  # a download cut short
+    with pytest.raises(EvalError, match="not a readable PyTorch checkpoint"):
+        read_checkpoint(model)
+
+
+class Payload:
+    """Stands for any class a pickle could smuggle in (and run on load)."""
+
+
+def test_checkpoint_with_code_is_refused(tmp_path: Path) -> None:
+    model = copy_model("regression", tmp_path)
+    ckpt = model / "checkpoints" / "model.ckpt"
+    stored = torch.load(ckpt, weights_only=True)
+    torch.save({**stored, "callbacks": Payload()}, ckpt)
+    with pytest.raises(EvalError, match=r"objects other than tensors.*not loaded"):
+        read_checkpoint(model)
+
+
+def test_checkpoint_that_does_not_fit_its_hparams(tmp_path: Path, hub: Path) -> None:
+    # a conversion that lost a weight: refused, not run with a random one (unbabel-comet
+    # loads with strict=False and would)
+    model = copy_model("regression", tmp_path)
+    stored = torch.load(model / "checkpoints" / "model.ckpt", weights_only=True)
+    del stored["state_dict"]["estimator.ff.3.bias"]
+    torch.save(stored, model / "checkpoints" / "model.ckpt")
+    with pytest.raises(EvalError, match=r"does not fit its hparams.yaml .*missing 3.bias"):
+        CometScorer.load(model)
+
+
+# scoring ----------------------------------------------------------------------------------
+
+def test_reference_model_needs_references(hub: Path) -> None:
+    scorer = CometScorer.load(DATA / "regression")
+    with pytest.raises(EvalError, match="needs references"):
+        scorer.score(SOURCES, HYPOTHESES)
+    pairs = [SentencePair(None, i, 0, ru, en) for i, (ru, en) in
+             enumerate(zip(SOURCES, HYPOTHESES, strict=True))]
+    with pytest.raises(EvalError, match=r"needs references.*cometkiwi"):
+        score_pairs(pairs, model=DATA / "regression", scorer=scorer)
+
+
+def test_lengths_must_agree(hub: Path) -> None:
+    scorer = CometScorer.load(DATA / "kiwi")
+    with pytest.raises(EvalError, match="same length"):
+        scorer.score(SOURCES, HYPOTHESES[:-1])
+
+
+def test_unified_model_without_reference_scores_source_and_hypothesis(hub: Path) -> None:
+    # the three-way unified model is referenceless when no reference is given, as in
+    # unbabel-comet (one mt+src encoding instead of the mean of three)
+    scorer = CometScorer.load(DATA / "unified")
+    alone = scorer.score(SOURCES, HYPOTHESES)
+    assert not scorer.settings.needs_reference
+    assert alone != pytest.approx(REFERENCE["models"]["unified"]["scores"], abs=1e-4)
+
+
+# the CLI ----------------------------------------------------------------------------------
+
+def test_eval_with_comet(tmp_path: Path, hub: Path, runner) -> None:
     from translate.cli import app
 
-    monkeypatch.setitem(sys.modules, "comet", None)
-    for name, text in (("h.txt", "Fighting.\n"), ("r.txt", "Fighting.\n"), ("s.txt", "Бои.\n")):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["eval", str(tmp_path / "h.txt"), "--ref", str(tmp_path / "r.txt"),
-                                 "--src", str(tmp_path / "s.txt"), "--comet", str(tmp_path)])
+    hyp = write_lines(tmp_path / "hyp.txt", HYPOTHESES)
+    ref = write_lines(tmp_path / "ref.txt", REFERENCES)
+    src = write_lines(tmp_path / "src.ru.txt", SOURCES)
+    args = ["eval", str(hyp), "--ref", str(ref), "--src", str(src),
+            "--comet", str(DATA / "regression")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    expected = REFERENCE["models"]["regression"]["system_score"]
+    assert f"COMET = {expected:.4f}" in result.output
+    assert "model:regression|type:regression_metric|nrefs:1|impl:ruen-" in result.output
+    result = runner.invoke(app, [*args, "--json"])
+    comet = [s for s in json.loads(result.stdout)["scores"] if s["name"] == "COMET"]
+    assert comet[0]["score"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_eval_comet_needs_the_source(tmp_path: Path, hub: Path, runner) -> None:
+    from translate.cli import app
+
+    hyp = write_lines(tmp_path / "hyp.txt", HYPOTHESES)
+    ref = write_lines(tmp_path / "ref.txt", REFERENCES)
+    result = runner.invoke(app, ["eval", str(hyp), "--ref", str(ref),
+                                 "--comet", str(DATA / "regression")])
     assert result.exit_code == 2
-    assert "COMET is not installed" in result.output
+    assert "COMET needs the Russian source" in result.output
 
 
-def test_missing_checkpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setitem(sys.modules, "comet", types.ModuleType("comet"))
-    with pytest.raises(EvalError, match="no COMET checkpoint"):
-        comet.comet_score(["Бои."], ["Fighting."], ["Fighting."], model=tmp_path / "none")
+def test_qa_with_cometkiwi(tmp_path: Path, hub: Path, runner) -> None:
+    from translate.cli import app
+
+    cache_model(hub, "kiwi", "Unbabel/tiny-cometkiwi")
+    hyp = write_lines(tmp_path / "hyp.en.txt", HYPOTHESES)
+    src = write_lines(tmp_path / "src.ru.txt", SOURCES)
+    args = ["qa", str(hyp), "--src", str(src), "--comet", "Unbabel/tiny-cometkiwi"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    comet = json.loads(result.stdout)["comet"]
+    expected = REFERENCE["models"]["kiwi"]["scores"]
+    assert comet["name"] == "COMET-QE"
+    assert [s["score"] for s in comet["sentences"]] == pytest.approx(expected, abs=1e-4)
+    assert [s["index"] for s in comet["sentences"]] == list(range(len(expected)))
+
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    worst = min(range(len(expected)), key=expected.__getitem__)
+    # the lowest-scored translation is listed first, with its line and both sides
+    listed = result.output.split("COMET-QE = ", 1)[1]
+    assert listed.split("\n")[2].startswith(f"line {worst + 1} COMET-QE {expected[worst]:.4f}")
+    assert HYPOTHESES[worst] in listed
 
 
-def test_score_from_a_comet_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    checkpoint = tmp_path / "wmt22-comet-da" / "checkpoints" / "model.ckpt"
-    checkpoint.parent.mkdir(parents=True)
-    checkpoint.write_bytes(b"")
-    seen = {}
+def test_qa_refuses_a_reference_based_model(tmp_path: Path, hub: Path, runner) -> None:
+    from translate.cli import app
 
-    class Model:
-        def predict(self, data, batch_size, gpus, progress_bar):
-            seen["data"] = data
-            return types.SimpleNamespace(system_score=0.8, scores=[0.7, 0.9])
-
-    fake = types.ModuleType("comet")
-    fake.__version__ = "2.2.0"
-    fake.load_from_checkpoint = lambda path: seen.setdefault("path", path) and Model()
-    monkeypatch.setitem(sys.modules, "comet", fake)
-    score, sentences = comet.comet_score(["Бои.", "Мир."], ["Fighting.", "Peace."],
-                                         ["Fighting.", "Peace."], model=checkpoint.parents[1])
-    assert seen["path"] == str(checkpoint)
-    assert seen["data"][0] == {"src": "Бои.", "mt": "Fighting.", "ref": "Fighting."}
-    assert (score.name, score.value, sentences) == ("COMET", 0.8, [0.7, 0.9])
-    assert score.signature == "model:wmt22-comet-da|nrefs:1|version:2.2.0"
+    hyp = write_lines(tmp_path / "hyp.en.txt", HYPOTHESES)
+    src = write_lines(tmp_path / "src.ru.txt", SOURCES)
+    result = runner.invoke(app, ["qa", str(hyp), "--src", str(src),
+                                 "--comet", str(DATA / "regression")])
+    assert result.exit_code == 2
+    assert "needs references" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,197 @@
+"""A COMET model read from its checkpoint and run with transformers 5 and torch: the same
+tokenisation, encoding, layer mix, pooling and estimator as unbabel-comet 2.2.7, whose own
+package cannot be installed beside ruen (it pins transformers < 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from eval.comet.checkpoint import DOWNLOAD, CometCheckpoint, CometSettings, read_checkpoint
+from eval.comet.layers import LayerMix, estimator, pool
+from eval.errors import EvalError
+
+ENCODER_PREFIX = "encoder.model."
+# the XLM-R encoder's buffers (position ids) are rebuilt by transformers, not read
+IGNORED = ("position_ids", "token_type_ids", "layerwise_attention.dropout_")
+
+
+class CometScorer:
+    """One loaded COMET model. `score` gives sentence scores, as unbabel-comet's `predict`."""
+
+    def __init__(self, checkpoint: CometCheckpoint, *, cache_dir: Path | None = None) -> None:
+        self.settings = settings = checkpoint.settings
+        self.name = checkpoint.name
+        self.tokenizer, config = _encoder_files(settings, cache_dir)
+        self.encoder = _encoder_class(settings)(config, add_pooling_layer=False)
+        layers = config.num_hidden_layers + 1  # the embeddings' output, then each layer's
+        self.mix = LayerMix(layers, transformation=settings.layer_transformation,
+                            layer_norm=settings.layer_norm) if settings.layer == "mix" else None
+        if self.mix is None and not (isinstance(settings.layer, int) and 0 <= settings.layer
+                                     < layers):
+            raise EvalError(f"{checkpoint.path}: invalid layer {settings.layer!r} for an "
+                            f"encoder of {layers} layers.")
+        width = {"regression_metric": 6, "referenceless_regression_metric": 4,
+                 "unified_metric": 1}[settings.kind] * config.hidden_size
+        self.estimator = estimator(settings, width)
+        self._load(checkpoint)
+        # unbabel-comet truncates to the encoder's positions less XLM-R's padding offset
+        self.max_positions = config.max_position_embeddings - 2
+
+    def _load(self, checkpoint: CometCheckpoint) -> None:
+        parts: dict[str, nn.Module] = {ENCODER_PREFIX: self.encoder, "estimator.ff.":
+                                       self.estimator}
+        if self.mix is not None:
+            parts["layerwise_attention."] = self.mix
+        for prefix, module in parts.items():
+            weights = {k.removeprefix(prefix): v for k, v in checkpoint.state_dict.items()
+                       if k.startswith(prefix) and not any(i in k for i in IGNORED)}
+            expected = set(module.state_dict())
+            missing = sorted(k for k in expected - set(weights) if not any(i in k for i in
+                                                                          IGNORED))
+            unexpected = sorted(set(weights) - expected)
+            if missing or unexpected:
+                raise EvalError(
+                    f"{checkpoint.path}: does not fit its hparams.yaml ({prefix.rstrip('.')}: "
+                    + ", ".join([*(f"missing {k}" for k in missing[:3]),
+                                 *(f"unexpected {k}" for k in unexpected[:3])]) + ").")
+            try:
+                module.load_state_dict(weights, strict=False)
+            except RuntimeError as error:  # a shape differs from the encoder's config
+                first = str(error).strip().splitlines()[-1].strip()
+                raise EvalError(f"{checkpoint.path}: does not fit its encoder's config "
+                                f"({first}).") from None
+        for module in (self.encoder, self.estimator):
+            module.eval()
+
+    @classmethod
+    def load(cls, model: str | Path, *, cache_dir: Path | None = None) -> CometScorer:
+        """From a model directory, its `checkpoints/model.ckpt`, or a hub name in the cache."""
+        return cls(read_checkpoint(model, cache_dir=cache_dir), cache_dir=cache_dir)
+
+    @torch.inference_mode()
+    def score(self, sources: Sequence[str], hypotheses: Sequence[str],
+              references: Sequence[str] | None = None, *, batch_size: int = 8) -> list[float]:
+        """Sentence scores of each hypothesis, in input order. References are needed by
+        reference-based models, ignored by referenceless ones (CometKiwi, QE)."""
+        settings = self.settings
+        if references is None and settings.needs_reference:
+            raise EvalError(f"COMET model {self.name} needs references.")
+        segments = {"src": sources, "mt": hypotheses}
+        if references is not None and settings.reads_reference:
+            segments["ref"] = references
+        if len({len(s) for s in segments.values()}) > 1:
+            raise EvalError("COMET needs source, hypothesis and reference of the same length.")
+        if batch_size < 1:
+            raise EvalError(f"batch size must be 1 or more, not {batch_size}.")
+        # longest first: the first batch shows at once whether memory suffices
+        order = sorted(range(len(hypotheses)),
+                       key=lambda i: -max(len(s[i]) for s in segments.values()))
+        scores: list[float] = [0.0] * len(order)
+        for start in range(0, len(order), batch_size):
+            chosen = order[start:start + batch_size]
+            batch = {k: [str(v[i]) for i in chosen] for k, v in segments.items()}
+            for i, value in zip(chosen, self._batch(batch).tolist(), strict=True):
+                scores[i] = value
+        return scores
+
+    def _batch(self, batch: dict[str, list[str]]) -> torch.Tensor:
+        if self.settings.kind == "unified_metric":
+            return self._unified(batch)
+        embedded = {k: self._sentence_embedding(self._tokenize(v)) for k, v in batch.items()}
+        mt, src = embedded["mt"], embedded["src"]
+        features = [mt]
+        if self.settings.kind == "regression_metric":
+            ref = embedded["ref"]
+            features += [ref, mt * ref, torch.abs(mt - ref)]
+        else:
+            features.append(src)
+        features += [mt * src, torch.abs(mt - src)]
+        return self.estimator(torch.cat(features, dim=1)).view(-1)
+
+    def _tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        return self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                              max_length=self.max_positions - 2)
+
+    def _layers(self, ids: torch.Tensor, mask: torch.Tensor
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """The layer (mix) the model reads, and the last layer."""
+        output = self.encoder(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+        layers = output.hidden_states
+        mixed = self.mix(layers, mask) if self.mix is not None else \
+            layers[self.settings.layer]  # type: ignore[index]  # an int: checked on load
+        return mixed, output.last_hidden_state
+
+    def _sentence_embedding(self, tokens: dict[str, torch.Tensor]) -> torch.Tensor:
+        ids, mask = tokens["input_ids"], tokens["attention_mask"]
+        embeddings, last = self._layers(ids, mask)
+        return pool(self.settings, ids, mask, embeddings, last, self.tokenizer.pad_token_id)
+
+    def _unified(self, batch: dict[str, list[str]]) -> torch.Tensor:
+        """CometKiwi and the unified models: one joint encoding per input combination
+        (mt+src, mt+ref, mt+src+ref, in the order of `input_segments`), the first token's
+        embedding to the estimator; with three inputs the score is the mean of the three."""
+        tokens = [self._tokenize(batch[k]) for k in ("mt", "src", "ref") if k in batch]
+        if len(tokens) == 3:
+            combinations = [tokens[:2], [tokens[0], tokens[2]], tokens]
+        else:
+            combinations = [tokens]
+        scores = []
+        for combination in combinations:
+            ids, mask = self._concatenate(combination)
+            embeddings, _ = self._layers(ids, mask)
+            scores.append(self.estimator(embeddings[:, 0, :]).view(-1))
+        return torch.stack(scores, dim=0).mean(dim=0)
+
+    def _concatenate(self, inputs: list[dict[str, torch.Tensor]]
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`<s> a </s></s> b </s>...` per sentence, as unbabel-comet's concat_sequences: each
+        part keeps its own truncation, the whole is cut at the encoder's positions."""
+        pad, cls, sep = (self.tokenizer.pad_token_id, self.tokenizer.cls_token_id,
+                         self.tokenizer.sep_token_id)
+        parts = [[row[row.ne(pad)].tolist() for row in x["input_ids"]] for x in inputs]
+        special = 1 + len(inputs) * 2  # <s> and two </s> per part
+        sequences = []
+        for i in range(len(parts[0])):
+            inner = [part[i][1:-1] for part in parts]
+            sequence = parts[0][i]
+            for more in inner[1:]:
+                sequence = [cls, *sequence[1:-1], sep, sep, *more, sep]
+            if sum(map(len, inner)) > self.max_positions - special:
+                sequence = sequence[:self.max_positions]
+            sequences.append(sequence)
+        longest = max(map(len, sequences))
+        ids = torch.tensor([s + [pad] * (longest - len(s)) for s in sequences])
+        lengths = torch.tensor([len(s) for s in sequences])
+        return ids, torch.arange(longest)[None, :] < lengths[:, None]
+
+
+def _encoder_class(settings: CometSettings) -> Any:
+    import transformers
+
+    return transformers.XLMRobertaXLModel if settings.encoder_model == "XLM-RoBERTa-XL" \
+        else transformers.XLMRobertaModel
+
+
+def _encoder_files(settings: CometSettings, cache_dir: Path | None) -> tuple[Any, Any]:
+    """The encoder's tokenizer and config (not its weights: the checkpoint has them), from a
+    directory or the Hugging Face cache, never the network."""
+    import transformers
+
+    name = settings.pretrained_model
+    config_class = transformers.XLMRobertaXLConfig if settings.encoder_model == \
+        "XLM-RoBERTa-XL" else transformers.XLMRobertaConfig
+    try:
+        tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(
+            name, cache_dir=cache_dir, local_files_only=True)
+        config = config_class.from_pretrained(name, cache_dir=cache_dir, local_files_only=True)
+    except OSError:
+        raise EvalError(
+            f"the COMET model's encoder {name} (its tokenizer and config.json) is not in the "
+            f"Hugging Face cache; download it first: `{DOWNLOAD.format(name=name)} config.json "
+            "tokenizer.json sentencepiece.bpe.model`.") from None
+    return tokenizer, config
