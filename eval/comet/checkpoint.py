@@ -145,15 +145,18 @@ def _settings(values: dict[str, Any], hparams: dict[str, Any], where: Path) -> C
     # unified models name their layer sent_layer; the base class stored it as layer too
     layer = values.get("sent_layer", values.get("layer", "mix")) if kind == "unified_metric" \
         else values.get("layer", "mix")
-    transformation = values.get("layer_transformation", "softmax")
-    if transformation == "sparsemax_patch":  # unbabel-comet >= 2.2.4 reads it as softmax (#244)
-        transformation = "softmax"
+    # unbabel-comet mixes with sparsemax only when the setting says exactly that, and since
+    # 2.2.4 with softmax whenever hparams.yaml says sparsemax_patch (its issue #244), whatever
+    # the checkpoint says
+    sparse = values.get("layer_transformation") == "sparsemax" and \
+        hparams.get("layer_transformation") != "sparsemax_patch"
     segments = ("mt", "src") if kind == "referenceless_regression_metric" else \
         ("mt", "src", "ref")
     return CometSettings(
         kind=kind, encoder_model=encoder,
         pretrained_model=str(values.get("pretrained_model", "xlm-roberta-large")),
-        pool=values.get("pool", "avg"), layer=layer, layer_transformation=transformation,
+        pool=values.get("pool", "avg"), layer=layer,
+        layer_transformation="sparsemax" if sparse else "softmax",
         layer_norm=bool(values.get("layer_norm", True)),
         hidden_sizes=tuple(values.get("hidden_sizes", (3072, 1024))),
         activations=values.get("activations", "Tanh"),

@@ -27,7 +27,11 @@ class CometScorer:
         self.settings = settings = checkpoint.settings
         self.name = checkpoint.name
         self.tokenizer, config = _encoder_files(settings, cache_dir)
-        self.encoder = _encoder_class(settings)(config, add_pooling_layer=False)
+        from transformers.initialization import no_init_weights
+
+        with no_init_weights():  # every weight comes from the checkpoint (checked in _load);
+            # drawing 560M random ones first would cost xlm-roberta-large half a minute
+            self.encoder = _encoder_class(settings)(config, add_pooling_layer=False)
         layers = config.num_hidden_layers + 1  # the embeddings' output, then each layer's
         self.mix = LayerMix(layers, transformation=settings.layer_transformation,
                             layer_norm=settings.layer_norm) if settings.layer == "mix" else None

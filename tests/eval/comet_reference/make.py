@@ -106,6 +106,10 @@ MODELS = {
         encoder_model="XLM-RoBERTa-XL", sent_layer="mix", layer_transformation="sparsemax",
         layer_norm=True, hidden_sizes=[48, 24], activations="Tanh", final_activation="sigmoid",
         input_segments=["mt", "src"], word_level_training=False)),
+    # hparams.yaml says sparsemax_patch, the checkpoint sparsemax (unbabel-comet's issue #244)
+    "regression-patch": ("regression_metric", dict(
+        pool="avg", layer="mix", layer_transformation="sparsemax", layer_norm=True,
+        hidden_sizes=[48, 24], activations="Tanh", final_activation=None)),
 }
 
 
@@ -210,7 +214,10 @@ def build_model(out: Path, kind: str, settings: dict, seed: int) -> dict:
                           enable_checkpointing=False, enable_progress_bar=False)
     trainer.strategy.connect(model)
     trainer.save_checkpoint(out / "checkpoints" / "model.ckpt", weights_only=True)
-    (out / "hparams.yaml").write_text(yaml.dump(dict(model.hparams)), encoding="utf-8")
+    hparams = dict(model.hparams)
+    if out.name == "regression-patch":
+        hparams["layer_transformation"] = "sparsemax_patch"
+    (out / "hparams.yaml").write_text(yaml.dump(hparams), encoding="utf-8")
 
     loaded = load_from_checkpoint(str(out / "checkpoints" / "model.ckpt"), local_files_only=True)
     samples = [{"src": s, "mt": h, "ref": r} for s, h, r in TRIPLES]
