@@ -292,14 +292,12 @@ def qa_command(
                 stored = store_findings(archive, findings)
                 err.print(f"Flags stored for {stored} translation(s) in {archive.path}")
     shown = flagged(findings, severity)
-    quality = _comet_qe(comet, findings) if comet is not None else None
+    quality = _comet_qe(comet, findings) if comet is not None and findings else None
     if json:
         print_json({"checked": len(findings), "flagged": len(shown),
                     "findings": [f.as_json() for f in shown]}
                    | ({"comet": quality.as_json()} if quality is not None else {}))
         return
-    if quality is not None:
-        _print_comet_qe(quality)
     counts = {level: sum(1 for f in shown for x in f.flags if x.severity == level)
               for level in SEVERITIES}
     out.print(f"{len(findings)} translation(s) checked, {len(shown)} flagged: "
@@ -316,6 +314,8 @@ def qa_command(
             out.print(f"{where} [{colour}]{flag.severity}[/] {flag.check}: "
                       f"{escape(flag.message)}")
         out.print(f"  ru: {escape(finding.pair.ru)}\n  en: {escape(finding.pair.en)}")
+    if quality is not None:
+        _print_comet_qe(quality)
 
 
 def _comet_qe(model: Path, findings: list[Finding]) -> CometQuality:
@@ -325,8 +325,11 @@ def _comet_qe(model: Path, findings: list[Finding]) -> CometQuality:
 
 
 def _print_comet_qe(quality: CometQuality, lowest: int = 5) -> None:
-    out.print(f"{escape(quality.score.format())}\n  [dim]{escape(quality.score.signature)}[/]")
-    for pair, value in quality.lowest(lowest):
+    out.print(f"\n{escape(quality.score.format())}\n  [dim]{escape(quality.score.signature)}[/]")
+    chosen = quality.lowest(lowest)
+    if chosen:
+        out.print(f"\n[bold]The {len(chosen)} lowest by {quality.score.name}[/]")
+    for pair, value in chosen:
         where = f"doc {pair.doc} #{pair.index}" if pair.doc is not None \
             else f"line {pair.index + 1}"
         out.print(f"{where} {quality.score.name} {value:.4f}\n  ru: {escape(pair.ru)}\n"

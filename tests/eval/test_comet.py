@@ -214,10 +214,11 @@ def test_qa_with_cometkiwi(tmp_path: Path, hub: Path, runner) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     worst = min(range(len(expected)), key=expected.__getitem__)
-    # the lowest-scored translation is listed first, with its line and both sides
-    listed = result.output.split("COMET-QE = ", 1)[1]
-    assert listed.split("\n")[2].startswith(f"line {worst + 1} COMET-QE {expected[worst]:.4f}")
-    assert HYPOTHESES[worst] in listed
+    # after the flags: the mean, then the lowest-scored translations, lowest first
+    assert f"COMET-QE = {sum(expected) / len(expected):.4f}" in result.output
+    listed = result.output.split("The 5 lowest by COMET-QE\n", 1)[1].splitlines()
+    assert listed[0] == f"line {worst + 1} COMET-QE {expected[worst]:.4f}"
+    assert listed[2] == f"  en: {HYPOTHESES[worst]}"
 
 
 def test_qa_refuses_a_reference_based_model(tmp_path: Path, hub: Path, runner) -> None:
@@ -230,3 +231,23 @@ def test_qa_refuses_a_reference_based_model(tmp_path: Path, hub: Path, runner) -
     assert result.exit_code == 2
     assert "needs references" in result.output
     assert "Traceback" not in result.output
+
+
+def test_qa_of_the_archive_with_cometkiwi(db: Path, hub: Path, runner) -> None:
+    from corpus.store import Archive
+    from corpus.types import Document, System
+    from translate.cli import app
+
+    pairs = [SentencePair(None, i, 0, ru, en, start=0, end=len(ru))
+             for i, (ru, en) in enumerate(zip(SOURCES, HYPOTHESES, strict=True))]
+    with Archive(db) as archive:
+        doc = archive.save_document(Document("news.txt", "news", "\n".join(SOURCES)), pairs,
+                                    System("opus-mt-ru-en"))
+    result = runner.invoke(app, ["qa", "--db", str(db), "--comet", str(DATA / "kiwi"),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    sentences = json.loads(result.stdout)["comet"]["sentences"]
+    assert {(s["doc"], s["index"]) for s in sentences} == {(doc, i) for i in range(len(pairs))}
+    by_index = {s["index"]: s["score"] for s in sentences}
+    assert [by_index[i] for i in range(len(pairs))] == pytest.approx(
+        REFERENCE["models"]["kiwi"]["scores"], abs=1e-4)
