@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from corpus.console import App, err, print_json
+from corpus.console import App, err, print_json, progress
 from corpus.store import Archive, default_archive_path
 from corpus.types import SentencePair
 from eval.errors import EvalError
@@ -169,8 +169,10 @@ def _with_comet(result: EvalResult, model: Path, sources: list[str] | None,
 
     if sources is None:
         raise EvalError("COMET needs the Russian source: add --src FILE.")
-    score, _ = comet_score(sources, [s.hyp for s in result.sentences], references[0],
-                           model=str(model))
+    with progress() as bar:
+        task = bar.add_task("COMET", total=len(sources))
+        score, _ = comet_score(sources, [s.hyp for s in result.sentences], references[0],
+                               model=str(model), on_progress=lambda n: bar.advance(task, n))
     return replace(result, extra=(*result.extra, score))
 
 
@@ -321,7 +323,10 @@ def qa_command(
 def _comet_qe(model: Path, findings: list[Finding]) -> CometQuality:
     from eval.comet import score_pairs
 
-    return score_pairs([f.pair for f in findings], model=str(model))
+    with progress() as bar:
+        task = bar.add_task("COMET", total=len(findings))
+        return score_pairs([f.pair for f in findings], model=str(model),
+                           on_progress=lambda n: bar.advance(task, n))
 
 
 def _print_comet_qe(quality: CometQuality, lowest: int = 5) -> None:

@@ -10,7 +10,7 @@ Equal to unbabel-comet 2.2.7 on random-weight checkpoints of every supported typ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,13 @@ def signature(scorer: CometScorer, *, nrefs: int) -> str:
 def comet_score(sources: Sequence[str], hypotheses: Sequence[str],
                 references: Sequence[str] | None, *, model: str | Path,
                 batch_size: int = 8, cache_dir: Path | None = None,
-                scorer: CometScorer | None = None) -> tuple[Score, list[float]]:
+                scorer: CometScorer | None = None,
+                on_progress: Callable[[int], None] | None = None) -> tuple[Score, list[float]]:
     """System COMET score (the mean, as unbabel-comet's `system_score`) and sentence scores.
     COMET needs the source too; referenceless models (CometKiwi) ignore `references`."""
     scorer = scorer or CometScorer.load(model, cache_dir=cache_dir)
-    sentences = scorer.score(sources, hypotheses, references, batch_size=batch_size)
+    sentences = scorer.score(sources, hypotheses, references, batch_size=batch_size,
+                             on_progress=on_progress)
     nrefs = 1 if references is not None and scorer.settings.reads_reference else 0
     value = sum(sentences) / len(sentences) if sentences else 0.0
     name = "COMET" if nrefs else "COMET-QE"
@@ -70,8 +72,8 @@ class CometQuality:
 
 
 def score_pairs(pairs: Sequence[SentencePair], *, model: str | Path, batch_size: int = 8,
-                cache_dir: Path | None = None,
-                scorer: CometScorer | None = None) -> CometQuality:
+                cache_dir: Path | None = None, scorer: CometScorer | None = None,
+                on_progress: Callable[[int], None] | None = None) -> CometQuality:
     """Score Russian/English pairs without references: the model must be referenceless
     (CometKiwi or a QE model); a reference-based one is refused, not run on half its input."""
     scorer = scorer or CometScorer.load(model, cache_dir=cache_dir)
@@ -80,5 +82,6 @@ def score_pairs(pairs: Sequence[SentencePair], *, model: str | Path, batch_size:
                         "references need a referenceless model, e.g. "
                         "Unbabel/wmt22-cometkiwi-da (or use `ruen eval --comet`).")
     score, sentences = comet_score([p.ru for p in pairs], [p.en for p in pairs], None,
-                                   model=model, batch_size=batch_size, scorer=scorer)
+                                   model=model, batch_size=batch_size, scorer=scorer,
+                                   on_progress=on_progress)
     return CometQuality(score, tuple(pairs), tuple(sentences))

@@ -4,7 +4,8 @@ package cannot be installed beside ruen (it pins transformers < 5)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from eval.comet.checkpoint import DOWNLOAD, CometCheckpoint, CometSettings, read
 from eval.comet.layers import LayerMix, estimator, pool
 from eval.errors import EvalError
 
+logger = logging.getLogger(__name__)
 ENCODER_PREFIX = "encoder.model."
 # the XLM-R encoder's buffers (position ids) are rebuilt by transformers, not read
 IGNORED = ("position_ids", "token_type_ids", "layerwise_attention.dropout_")
@@ -57,18 +59,25 @@ class CometScorer:
             expected = set(module.state_dict())
             missing = sorted(k for k in expected - set(weights) if not any(i in k for i in
                                                                           IGNORED))
-            unexpected = sorted(set(weights) - expected)
-            if missing or unexpected:
+            if missing:  # unbabel-comet would draw them at random (strict=False): refused
                 raise EvalError(
                     f"{checkpoint.path}: does not fit its hparams.yaml ({prefix.rstrip('.')}: "
-                    + ", ".join([*(f"missing {k}" for k in missing[:3]),
-                                 *(f"unexpected {k}" for k in unexpected[:3])]) + ").")
+                    f"missing {', '.join(missing[:3])}).")
+            unexpected = sorted(set(weights) - expected)
+            if unexpected and module is not self.encoder:
+                raise EvalError(
+                    f"{checkpoint.path}: does not fit its hparams.yaml ({prefix.rstrip('.')}: "
+                    f"unexpected {', '.join(unexpected[:3])}).")
+            if unexpected:  # an old encoder's pooler: unused, and unbabel-comet ignores it too
+                logger.info("%s: ignored %d encoder weights not used for scoring (%s...)",
+                            checkpoint.path, len(unexpected), unexpected[0])
+                weights = {k: v for k, v in weights.items() if k in expected}
             try:
                 module.load_state_dict(weights, strict=False)
-            except RuntimeError as error:  # a shape differs from the encoder's config
+            except RuntimeError as error:  # a shape differs from hparams.yaml or config.json
                 first = str(error).strip().splitlines()[-1].strip()
-                raise EvalError(f"{checkpoint.path}: does not fit its encoder's config "
-                                f"({first}).") from None
+                raise EvalError(f"{checkpoint.path}: does not fit its hparams.yaml and the "
+                                f"encoder's config ({prefix.rstrip('.')}: {first}).") from None
         for module in (self.encoder, self.estimator):
             module.eval()
 
@@ -79,9 +88,11 @@ class CometScorer:
 
     @torch.inference_mode()
     def score(self, sources: Sequence[str], hypotheses: Sequence[str],
-              references: Sequence[str] | None = None, *, batch_size: int = 8) -> list[float]:
+              references: Sequence[str] | None = None, *, batch_size: int = 8,
+              on_progress: Callable[[int], None] | None = None) -> list[float]:
         """Sentence scores of each hypothesis, in input order. References are needed by
-        reference-based models, ignored by referenceless ones (CometKiwi, QE)."""
+        reference-based models, ignored by referenceless ones (CometKiwi, QE).
+        `on_progress(n)` is called after each batch with its number of sentences."""
         settings = self.settings
         if references is None and settings.needs_reference:
             raise EvalError(f"COMET model {self.name} needs references.")
@@ -101,6 +112,8 @@ class CometScorer:
             batch = {k: [str(v[i]) for i in chosen] for k, v in segments.items()}
             for i, value in zip(chosen, self._batch(batch).tolist(), strict=True):
                 scores[i] = value
+            if on_progress is not None:
+                on_progress(len(chosen))
         return scores
 
     def _batch(self, batch: dict[str, list[str]]) -> torch.Tensor:

@@ -138,6 +138,26 @@ def test_checkpoint_that_does_not_fit_its_hparams(tmp_path: Path, hub: Path) -> 
         CometScorer.load(model)
 
 
+def test_unused_encoder_weights_are_ignored(tmp_path: Path, hub: Path) -> None:
+    # an old checkpoint may carry the encoder's pooler; neither COMET nor ruen uses it
+    model = copy_model("kiwi", tmp_path)
+    stored = torch.load(model / "checkpoints" / "model.ckpt", weights_only=True)
+    stored["state_dict"]["encoder.model.pooler.dense.weight"] = torch.ones(32, 32)
+    torch.save(stored, model / "checkpoints" / "model.ckpt")
+    assert CometScorer.load(model).score(SOURCES, HYPOTHESES) == pytest.approx(
+        REFERENCE["models"]["kiwi"]["scores"], abs=1e-4)
+
+
+def test_estimator_of_another_shape(tmp_path: Path, hub: Path) -> None:
+    # hparams.yaml says hidden sizes 48, 24; the checkpoint's first layer is wider
+    model = copy_model("kiwi", tmp_path)
+    stored = torch.load(model / "checkpoints" / "model.ckpt", weights_only=True)
+    stored["state_dict"]["estimator.ff.0.weight"] = torch.ones(64, 32)
+    torch.save(stored, model / "checkpoints" / "model.ckpt")
+    with pytest.raises(EvalError, match=r"does not fit .*estimator.ff: size mismatch for 0.weight"):
+        CometScorer.load(model)
+
+
 # scoring ----------------------------------------------------------------------------------
 
 def test_reference_model_needs_references(hub: Path) -> None:
@@ -154,6 +174,13 @@ def test_lengths_must_agree(hub: Path) -> None:
     scorer = CometScorer.load(DATA / "kiwi")
     with pytest.raises(EvalError, match="same length"):
         scorer.score(SOURCES, HYPOTHESES[:-1])
+
+
+def test_progress_after_each_batch(hub: Path) -> None:
+    seen: list[int] = []
+    CometScorer.load(DATA / "kiwi").score(SOURCES, HYPOTHESES, batch_size=3,
+                                          on_progress=seen.append)
+    assert seen == [3, 3, 2]
 
 
 def test_unified_model_without_reference_scores_source_and_hypothesis(hub: Path) -> None:
