@@ -12,10 +12,12 @@ import huggingface_hub.constants
 import pytest
 import torch
 
-from corpus.types import SentencePair
+from corpus.store import Archive
+from corpus.types import Document, SentencePair, System
 from eval.comet import CometScorer, score_pairs
 from eval.comet.checkpoint import read_checkpoint
 from eval.errors import EvalError
+from translate.cli import app
 
 DATA = Path(__file__).parent / "comet_reference" / "data"
 REFERENCE = json.loads((DATA / "scores.json").read_text(encoding="utf-8"))
@@ -194,13 +196,15 @@ def test_unified_model_without_reference_scores_source_and_hypothesis(hub: Path)
 
 # the CLI ----------------------------------------------------------------------------------
 
-def test_eval_with_comet(tmp_path: Path, hub: Path, runner) -> None:
-    from translate.cli import app
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    """The test triples as a user has them: one file per side, line by line."""
+    return {name: str(write_lines(tmp_path / f"{name}.txt", lines)) for name, lines in
+            (("hyp", HYPOTHESES), ("ref", REFERENCES), ("src", SOURCES))}
 
-    hyp = write_lines(tmp_path / "hyp.txt", HYPOTHESES)
-    ref = write_lines(tmp_path / "ref.txt", REFERENCES)
-    src = write_lines(tmp_path / "src.ru.txt", SOURCES)
-    args = ["eval", str(hyp), "--ref", str(ref), "--src", str(src),
+
+def test_eval_with_comet(files: dict[str, str], hub: Path, runner) -> None:
+    args = ["eval", files["hyp"], "--ref", files["ref"], "--src", files["src"],
             "--comet", str(DATA / "regression")]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -212,24 +216,27 @@ def test_eval_with_comet(tmp_path: Path, hub: Path, runner) -> None:
     assert comet[0]["score"] == pytest.approx(expected, abs=1e-4)
 
 
-def test_eval_comet_needs_the_source(tmp_path: Path, hub: Path, runner) -> None:
-    from translate.cli import app
+def test_eval_with_a_referenceless_model(files: dict[str, str], hub: Path, runner) -> None:
+    # CometKiwi in eval: the reference is there but unused, and the score says so
+    result = runner.invoke(app, ["eval", files["hyp"], "--ref", files["ref"], "--src",
+                                 files["src"], "--comet", str(DATA / "kiwi"), "--json"])
+    assert result.exit_code == 0, result.output
+    comet = [s for s in json.loads(result.stdout)["scores"] if s["name"] == "COMET-QE"]
+    assert comet[0]["score"] == pytest.approx(REFERENCE["models"]["kiwi"]["system_score"],
+                                              abs=1e-4)
+    assert "|nrefs:0|" in comet[0]["signature"]
 
-    hyp = write_lines(tmp_path / "hyp.txt", HYPOTHESES)
-    ref = write_lines(tmp_path / "ref.txt", REFERENCES)
-    result = runner.invoke(app, ["eval", str(hyp), "--ref", str(ref),
+
+def test_eval_comet_needs_the_source(files: dict[str, str], hub: Path, runner) -> None:
+    result = runner.invoke(app, ["eval", files["hyp"], "--ref", files["ref"],
                                  "--comet", str(DATA / "regression")])
     assert result.exit_code == 2
     assert "COMET needs the Russian source" in result.output
 
 
-def test_qa_with_cometkiwi(tmp_path: Path, hub: Path, runner) -> None:
-    from translate.cli import app
-
+def test_qa_with_cometkiwi(files: dict[str, str], hub: Path, runner) -> None:
     cache_model(hub, "kiwi", "Unbabel/tiny-cometkiwi")
-    hyp = write_lines(tmp_path / "hyp.en.txt", HYPOTHESES)
-    src = write_lines(tmp_path / "src.ru.txt", SOURCES)
-    args = ["qa", str(hyp), "--src", str(src), "--comet", "Unbabel/tiny-cometkiwi"]
+    args = ["qa", files["hyp"], "--src", files["src"], "--comet", "Unbabel/tiny-cometkiwi"]
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     comet = json.loads(result.stdout)["comet"]
@@ -248,12 +255,8 @@ def test_qa_with_cometkiwi(tmp_path: Path, hub: Path, runner) -> None:
     assert listed[2] == f"  en: {HYPOTHESES[worst]}"
 
 
-def test_qa_refuses_a_reference_based_model(tmp_path: Path, hub: Path, runner) -> None:
-    from translate.cli import app
-
-    hyp = write_lines(tmp_path / "hyp.en.txt", HYPOTHESES)
-    src = write_lines(tmp_path / "src.ru.txt", SOURCES)
-    result = runner.invoke(app, ["qa", str(hyp), "--src", str(src),
+def test_qa_refuses_a_reference_based_model(files: dict[str, str], hub: Path, runner) -> None:
+    result = runner.invoke(app, ["qa", files["hyp"], "--src", files["src"],
                                  "--comet", str(DATA / "regression")])
     assert result.exit_code == 2
     assert "needs references" in result.output
@@ -261,10 +264,6 @@ def test_qa_refuses_a_reference_based_model(tmp_path: Path, hub: Path, runner) -
 
 
 def test_qa_of_the_archive_with_cometkiwi(db: Path, hub: Path, runner) -> None:
-    from corpus.store import Archive
-    from corpus.types import Document, System
-    from translate.cli import app
-
     pairs = [SentencePair(None, i, 0, ru, en, start=0, end=len(ru))
              for i, (ru, en) in enumerate(zip(SOURCES, HYPOTHESES, strict=True))]
     with Archive(db) as archive:
