@@ -22,7 +22,7 @@ from eval.errors import EvalError
 from eval.metrics.base import Score
 
 __all__ = ["CometQuality", "CometScorer", "CometSettings", "comet_score", "read_checkpoint",
-           "score_pairs"]
+           "referenceless", "score_pairs"]
 
 DECIMALS = 4  # COMET scores are printed as unbabel-comet prints them: 0.8432
 
@@ -36,13 +36,13 @@ def signature(scorer: CometScorer, *, nrefs: int) -> str:
 
 
 def comet_score(sources: Sequence[str], hypotheses: Sequence[str],
-                references: Sequence[str] | None, *, model: str | Path,
+                references: Sequence[str] | None, *, model: str | Path | CometScorer,
                 batch_size: int = 8, cache_dir: Path | None = None,
-                scorer: CometScorer | None = None,
                 on_progress: Callable[[int], None] | None = None) -> tuple[Score, list[float]]:
     """System COMET score (the mean, as unbabel-comet's `system_score`) and sentence scores.
-    COMET needs the source too; referenceless models (CometKiwi) ignore `references`."""
-    scorer = scorer or CometScorer.load(model, cache_dir=cache_dir)
+    `model`: a loaded scorer, or what `CometScorer.load` takes. COMET needs the source too;
+    referenceless models (CometKiwi) ignore `references`."""
+    scorer = _scorer(model, cache_dir)
     sentences = scorer.score(sources, hypotheses, references, batch_size=batch_size,
                              on_progress=on_progress)
     nrefs = 1 if references is not None and scorer.settings.reads_reference else 0
@@ -71,17 +71,26 @@ class CometQuality:
                               for p, v in zip(self.pairs, self.sentences, strict=True)]}
 
 
-def score_pairs(pairs: Sequence[SentencePair], *, model: str | Path, batch_size: int = 8,
-                cache_dir: Path | None = None, scorer: CometScorer | None = None,
+def score_pairs(pairs: Sequence[SentencePair], *, model: str | Path | CometScorer,
+                batch_size: int = 8, cache_dir: Path | None = None,
                 on_progress: Callable[[int], None] | None = None) -> CometQuality:
     """Score Russian/English pairs without references: the model must be referenceless
     (CometKiwi or a QE model); a reference-based one is refused, not run on half its input."""
-    scorer = scorer or CometScorer.load(model, cache_dir=cache_dir)
+    scorer = referenceless(_scorer(model, cache_dir))
+    score, sentences = comet_score([p.ru for p in pairs], [p.en for p in pairs], None,
+                                   model=scorer, batch_size=batch_size, on_progress=on_progress)
+    return CometQuality(score, tuple(pairs), tuple(sentences))
+
+
+def referenceless(scorer: CometScorer) -> CometScorer:
+    """The scorer, if it can score without references (else a message saying what can)."""
     if scorer.settings.needs_reference:
         raise EvalError(f"COMET model {scorer.name} needs references; checks without "
                         "references need a referenceless model, e.g. "
                         "Unbabel/wmt22-cometkiwi-da (or use `ruen eval --comet`).")
-    score, sentences = comet_score([p.ru for p in pairs], [p.en for p in pairs], None,
-                                   model=model, batch_size=batch_size, scorer=scorer,
-                                   on_progress=on_progress)
-    return CometQuality(score, tuple(pairs), tuple(sentences))
+    return scorer
+
+
+def _scorer(model: str | Path | CometScorer, cache_dir: Path | None) -> CometScorer:
+    return model if isinstance(model, CometScorer) else CometScorer.load(model,
+                                                                          cache_dir=cache_dir)

@@ -169,7 +169,7 @@ def test_reference_model_needs_references(hub: Path) -> None:
     pairs = [SentencePair(None, i, 0, ru, en) for i, (ru, en) in
              enumerate(zip(SOURCES, HYPOTHESES, strict=True))]
     with pytest.raises(EvalError, match=r"needs references.*cometkiwi"):
-        score_pairs(pairs, model=DATA / "regression", scorer=scorer)
+        score_pairs(pairs, model=scorer)
 
 
 def test_lengths_must_agree(hub: Path) -> None:
@@ -277,3 +277,16 @@ def test_qa_of_the_archive_with_cometkiwi(db: Path, hub: Path, runner) -> None:
     by_index = {s["index"]: s["score"] for s in sentences}
     assert [by_index[i] for i in range(len(pairs))] == pytest.approx(
         REFERENCE["models"]["kiwi"]["scores"], abs=1e-4)
+
+
+def test_a_wrong_comet_model_stops_qa_before_any_work(db: Path, hub: Path, runner) -> None:
+    # with --save, the flags would have been stored before COMET failed
+    pairs = [SentencePair(None, 0, 0, SOURCES[4], HYPOTHESES[4], start=0, end=len(SOURCES[4]))]
+    with Archive(db) as archive:
+        archive.save_document(Document("news.txt", "news", SOURCES[4]), pairs, System("m"))
+    for model, message in ((DATA / "regression", "needs references"),
+                           (DATA / "nowhere", "no COMET checkpoint")):
+        result = runner.invoke(app, ["qa", "--db", str(db), "--save", "--comet", str(model)])
+        assert result.exit_code == 2
+        assert message in result.output
+        assert "Flags stored" not in result.output

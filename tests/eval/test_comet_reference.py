@@ -42,8 +42,7 @@ def test_sentence_scores_equal_unbabel_comet(model: tuple[str, CometScorer]) -> 
 
 def test_system_score_equals_unbabel_comet(model: tuple[str, CometScorer]) -> None:
     name, scorer = model
-    score, sentences = comet_score(SOURCES, HYPOTHESES, REFERENCES, model=DATA / name,
-                                   scorer=scorer)
+    score, sentences = comet_score(SOURCES, HYPOTHESES, REFERENCES, model=scorer)
     assert score.value == pytest.approx(REFERENCE["models"][name]["system_score"],
                                         abs=TOLERANCE)
     assert score.value == pytest.approx(sum(sentences) / len(sentences))
