@@ -14,12 +14,13 @@ from torch import nn
 
 from eval.comet.checkpoint import DOWNLOAD, CometCheckpoint, CometSettings, read_checkpoint
 from eval.comet.layers import LayerMix, estimator, pool
-from eval.errors import EvalError
+from eval.errors import EvalError, MissingExtra
 
 logger = logging.getLogger(__name__)
 ENCODER_PREFIX = "encoder.model."
 # the XLM-R encoder's buffers (position ids) are rebuilt by transformers, not read
 IGNORED = ("position_ids", "token_type_ids", "layerwise_attention.dropout_")
+ENCODER_FILES = '--include "*.json" --include "*.model"'  # config, tokenizer, sentencepiece
 
 
 class CometScorer:
@@ -202,13 +203,22 @@ def _encoder_files(settings: CometSettings, cache_dir: Path | None) -> tuple[Any
     name = settings.pretrained_model
     config_class = transformers.XLMRobertaXLConfig if settings.encoder_model == \
         "XLM-RoBERTa-XL" else transformers.XLMRobertaConfig
+    missing = EvalError(
+        f"the COMET model's encoder {name} (its tokenizer and config.json) is not in the "
+        f"Hugging Face cache; download it first (not its weights: the COMET checkpoint has "
+        f"them): `{DOWNLOAD.format(name=name)} {ENCODER_FILES}`.")
+    try:
+        config = config_class.from_pretrained(name, cache_dir=cache_dir, local_files_only=True)
+    except OSError:
+        raise missing from None
     try:
         tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(
             name, cache_dir=cache_dir, local_files_only=True)
-        config = config_class.from_pretrained(name, cache_dir=cache_dir, local_files_only=True)
     except OSError:
-        raise EvalError(
-            f"the COMET model's encoder {name} (its tokenizer and config.json) is not in the "
-            f"Hugging Face cache; download it first: `{DOWNLOAD.format(name=name)} config.json "
-            "tokenizer.json sentencepiece.bpe.model`.") from None
+        raise missing from None
+    except (ValueError, ImportError) as error:  # sentencepiece.bpe.model without protobuf
+        raise MissingExtra(
+            f"the tokenizer of {name} could not be read ({str(error).splitlines()[0][:120]}); "
+            "converting its sentencepiece.bpe.model needs protobuf: "
+            "`pip install 'ruen[comet]'`.") from None
     return tokenizer, config

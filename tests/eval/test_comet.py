@@ -16,7 +16,7 @@ from corpus.store import Archive
 from corpus.types import Document, SentencePair, System
 from eval.comet import CometScorer, score_pairs
 from eval.comet.checkpoint import read_checkpoint
-from eval.errors import EvalError
+from eval.errors import EvalError, MissingExtra
 from translate.cli import app
 
 DATA = Path(__file__).parent / "comet_reference" / "data"
@@ -85,6 +85,27 @@ def test_encoder_not_downloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(EvalError, match=r"encoder ruen/tiny-xlmr .*hf download "
                                         r"ruen/tiny-xlmr"):
         CometScorer.load(DATA / "regression")
+
+
+def test_encoder_with_sentencepiece_only(hub: Path) -> None:
+    # infoxlm-style: sentencepiece.bpe.model, no tokenizer.json; transformers converts it
+    for tokenizer in hub.glob("models--ruen--tiny-xlmr/snapshots/*/tokenizer.json"):
+        tokenizer.unlink()
+    assert CometScorer.load(DATA / "kiwi").score(SOURCES, HYPOTHESES) == pytest.approx(
+        REFERENCE["models"]["kiwi"]["scores"], abs=1e-4)
+
+
+def test_encoder_with_sentencepiece_only_without_protobuf(
+        hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from transformers.utils import import_utils
+
+    for tokenizer in hub.glob("models--ruen--tiny-xlmr/snapshots/*/tokenizer.json"):
+        tokenizer.unlink()
+    # transformers' own test of whether protobuf is installed, answering no
+    monkeypatch.setitem(import_utils.BACKENDS_MAPPING, "protobuf",
+                        (lambda: False, import_utils.BACKENDS_MAPPING["protobuf"][1]))
+    with pytest.raises(MissingExtra, match=r"ruen/tiny-xlmr .*needs protobuf.*ruen\[comet\]"):
+        CometScorer.load(DATA / "kiwi")
 
 
 def test_missing_hparams(tmp_path: Path) -> None:

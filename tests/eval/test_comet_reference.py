@@ -6,6 +6,7 @@ they are read with transformers 5 and no unbabel-comet."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,14 @@ def test_tokenizer_equals_unbabel_comets() -> None:
     assert [scorer.tokenizer(h)["input_ids"] for h in HYPOTHESES] == REFERENCE["mt_ids"]
     longest = max(len(ids) for ids in REFERENCE["mt_ids"])
     assert longest > scorer.max_positions  # one sentence is truncated, as unbabel-comet does
+
+
+def test_tokenizer_from_sentencepiece_alone(tmp_path: Path) -> None:
+    # an encoder repository with sentencepiece.bpe.model and no tokenizer.json (transformers
+    # converts it, with protobuf: the comet extra) gives the same ids
+    from transformers import XLMRobertaTokenizer
+
+    snapshot = next((DATA / "hub" / "models--ruen--tiny-xlmr" / "snapshots").iterdir())
+    shutil.copy(snapshot / "sentencepiece.bpe.model", tmp_path)
+    tokenizer = XLMRobertaTokenizer.from_pretrained(str(tmp_path), local_files_only=True)
+    assert [tokenizer(h)["input_ids"] for h in HYPOTHESES] == REFERENCE["mt_ids"]

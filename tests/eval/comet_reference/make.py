@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -161,7 +162,7 @@ def build_encoders(hub: Path) -> list[list[int]]:
     import io
 
     import sentencepiece as spm
-    from transformers import XLMRobertaConfig, XLMRobertaTokenizerFast, XLMRobertaXLConfig
+    from transformers import XLMRobertaTokenizerFast
 
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
@@ -171,6 +172,15 @@ def build_encoders(hub: Path) -> list[list[int]]:
         vocab = Path(tmp) / "sentencepiece.bpe.model"
         vocab.write_bytes(model.getvalue())
         tokenizer = XLMRobertaTokenizerFast(vocab_file=str(vocab))
+        save_encoders(hub, tokenizer)  # while the vocabulary exists, so it is saved too
+    return [tokenizer(h)["input_ids"] for _, h, _ in TRIPLES]
+
+
+def save_encoders(hub: Path, tokenizer: Any) -> None:
+    """tokenizer.json and sentencepiece.bpe.model (as xlm-roberta-large has both) and a
+    config.json per encoder, in the hub cache's layout."""
+    from transformers import XLMRobertaConfig, XLMRobertaXLConfig
+
     sizes = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
                  num_attention_heads=4, intermediate_size=64, max_position_embeddings=66,
                  initializer_range=0.2, pad_token_id=tokenizer.pad_token_id,
@@ -184,7 +194,6 @@ def build_encoders(hub: Path) -> list[list[int]]:
         (repo / "refs" / "main").write_text(REVISION, encoding="utf-8")
         tokenizer.save_pretrained(str(snapshot))
         config.save_pretrained(str(snapshot))
-    return [tokenizer(h)["input_ids"] for _, h, _ in TRIPLES]
 
 
 def build_model(out: Path, kind: str, settings: dict, seed: int) -> dict:
