@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from corpus.console import App, err, print_json
+from corpus.console import App, err, print_json, progress
 from corpus.store import Archive, default_archive_path
 from corpus.types import SentencePair
 from eval.errors import EvalError
@@ -20,6 +20,7 @@ from eval.review import Finding, flagged, review_archive, review_pairs, store_fi
 
 if TYPE_CHECKING:  # sacrebleu is imported by `ruen eval` only: every `ruen` process loads
     # this module, and sacrebleu adds ~10 MB and 0.1 s to `ruen translate`'s start.
+    from eval.comet import CometQuality, CometScorer
     from eval.evaluate import EvalResult
     from eval.significance import Method
 
@@ -64,7 +65,8 @@ def eval_command(
     worst: Annotated[int, typer.Option(help="Show the N sentences with the lowest chrF++.")] = 5,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     comet: Annotated[Path | None, typer.Option(
-        help="COMET model (checkpoint or directory); needs `pip install 'ruen[comet]'`.")
+        help="COMET model: a directory, its .ckpt, or a hub name in the Hugging Face cache "
+             "(Unbabel/wmt22-comet-da); needs --src.")
     ] = None,
     db: DbOption = None,
     doc: Annotated[int | None, typer.Option(
@@ -84,14 +86,15 @@ def eval_command(
     from eval.evaluate import evaluate
 
     hypotheses, sources, references, name = _inputs(hypothesis, ref, src, db, doc)
+    scorer = _comet_scorer(comet, sources) if comet is not None else None  # fail before work
     others = [parse_system(spec) for spec in system or []]
     result = evaluate(
         hypotheses, references, sources=sources, glossary=_load_glossary(glossary), name=name,
         baseline=(_baseline_name(baseline, name), read_sentences(baseline)) if baseline else None,
         systems=[(n, read_sentences(f)) for n, f in others], method=_method(test),
         samples=samples)
-    if comet is not None:
-        result = _with_comet(result, comet, sources, references)
+    if scorer is not None:
+        result = _with_comet(result, scorer, sources, references)
     findings: list[Finding] = []
     if sources is not None:
         pairs = [SentencePair(None, i, 0, ru, en) for i, (ru, en) in
@@ -159,16 +162,25 @@ def _inputs(hypothesis: Path | None, refs: list[Path] | None, src: Path | None,
     return [p.en for p in pairs], [p.ru for p in pairs], references, f"doc {doc}"
 
 
-def _with_comet(result: EvalResult, model: Path, sources: list[str] | None,
+def _comet_scorer(model: Path, sources: list[str] | None) -> CometScorer:
+    from eval.comet import CometScorer
+
+    if sources is None:
+        raise EvalError("COMET needs the Russian source: add --src FILE.")
+    return CometScorer.load(str(model))
+
+
+def _with_comet(result: EvalResult, scorer: CometScorer, sources: list[str] | None,
                 references: list[list[str]]) -> EvalResult:
     from dataclasses import replace
 
     from eval.comet import comet_score
 
-    if sources is None:
-        raise EvalError("COMET needs the Russian source: add --src FILE.")
-    score, _ = comet_score(sources, [s.hyp for s in result.sentences], references[0],
-                           model=model)
+    assert sources is not None  # checked by _comet_scorer
+    with progress() as bar:
+        task = bar.add_task("COMET", total=len(sources))
+        score, _ = comet_score(sources, [s.hyp for s in result.sentences], references[0],
+                               model=scorer, on_progress=lambda n: bar.advance(task, n))
     return replace(result, extra=(*result.extra, score))
 
 
@@ -240,6 +252,10 @@ def qa_command(
     glossary: GlossaryOption = None,
     save: Annotated[bool, typer.Option(
         "--save", help="Store the flags found with each translation in the archive.")] = False,
+    comet: Annotated[Path | None, typer.Option(
+        help="Referenceless COMET model (CometKiwi, e.g. Unbabel/wmt22-cometkiwi-da; a "
+             "directory or a hub name in the cache): score each translation, lowest listed.")
+    ] = None,
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Check translations without a reference: Cyrillic left, numbers/dates/units changed,
@@ -262,6 +278,7 @@ def qa_command(
                                  f"{', '.join(CHECKS)}", param_hint="--check")
     checks = [CHECKS[c] for c in check] if check else list(DEFAULT_CHECKS)
     terms = _load_glossary(glossary)
+    scorer = _comet_qe_scorer(comet) if comet is not None else None  # fail before any work
     if pairs_file is not None:
         if save:
             raise EvalError("--save stores flags in the archive; it needs --db, not a file.")
@@ -286,9 +303,11 @@ def qa_command(
                 stored = store_findings(archive, findings)
                 err.print(f"Flags stored for {stored} translation(s) in {archive.path}")
     shown = flagged(findings, severity)
+    quality = _comet_qe(scorer, findings) if scorer is not None and findings else None
     if json:
         print_json({"checked": len(findings), "flagged": len(shown),
-                    "findings": [f.as_json() for f in shown]})
+                    "findings": [f.as_json() for f in shown]}
+                   | ({"comet": quality.as_json()} if quality is not None else {}))
         return
     counts = {level: sum(1 for f in shown for x in f.flags if x.severity == level)
               for level in SEVERITIES}
@@ -306,3 +325,32 @@ def qa_command(
             out.print(f"{where} [{colour}]{flag.severity}[/] {flag.check}: "
                       f"{escape(flag.message)}")
         out.print(f"  ru: {escape(finding.pair.ru)}\n  en: {escape(finding.pair.en)}")
+    if quality is not None:
+        _print_comet_qe(quality)
+
+
+def _comet_qe_scorer(model: Path) -> CometScorer:
+    from eval.comet import CometScorer, referenceless
+
+    return referenceless(CometScorer.load(str(model)))
+
+
+def _comet_qe(scorer: CometScorer, findings: list[Finding]) -> CometQuality:
+    from eval.comet import score_pairs
+
+    with progress() as bar:
+        task = bar.add_task("COMET", total=len(findings))
+        return score_pairs([f.pair for f in findings], model=scorer,
+                           on_progress=lambda n: bar.advance(task, n))
+
+
+def _print_comet_qe(quality: CometQuality, lowest: int = 5) -> None:
+    out.print(f"\n{escape(quality.score.format())}\n  [dim]{escape(quality.score.signature)}[/]")
+    chosen = quality.lowest(lowest)
+    if chosen:
+        out.print(f"\n[bold]The {len(chosen)} lowest by {quality.score.name}[/]")
+    for pair, value in chosen:
+        where = f"doc {pair.doc} #{pair.index}" if pair.doc is not None \
+            else f"line {pair.index + 1}"
+        out.print(f"{where} {quality.score.name} {value:.4f}\n  ru: {escape(pair.ru)}\n"
+                  f"  en: {escape(pair.en)}")

@@ -153,7 +153,8 @@ def write_report(path: str | Path, result: EvalResult, **options: Any) -> Path:
 
 
 def _scores_table(result: EvalResult) -> list[str]:
-    rows = "".join(f"<tr><td>{escape(s.name)}</td><td class='num'>{s.value:.2f}</td>"
+    rows = "".join(f"<tr><td>{escape(s.name)}</td>"
+                   f"<td class='num'>{s.value:.{max(2, s.decimals)}f}</td>"
                    f"<td class='sig'>{escape(s.signature)}</td>"
                    f"<td class='sig'>{escape(s.detail)}</td></tr>"
                    for s in (*result.scores, *result.extra))

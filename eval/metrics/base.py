@@ -21,9 +21,10 @@ class Score:
     signature: str
     detail: str = ""  # BLEU's n-gram precisions and brevity penalty
     higher_is_better: bool = True
+    decimals: int = 1  # sacrebleu's scores print as 34.2, COMET's as 0.8432
 
-    def format(self, width: int = 1) -> str:
-        text = f"{self.name} = {self.value:.{width}f}"
+    def format(self, width: int | None = None) -> str:
+        text = f"{self.name} = {self.value:.{self.decimals if width is None else width}f}"
         return f"{text} {self.detail}".rstrip()
 
     def as_json(self) -> dict[str, Any]:
