@@ -67,7 +67,7 @@ def test_tbx_terms_become_entries(tmp_path: Path) -> None:
     ("g.tsv", "", 0, "empty glossary"),
     ("g.tbx", "<martif><text><body><termEntry>\n<langSet xml:lang='ru'>", 2, "not valid"),
     ("g.tbx", "<martif>\n<termEntry>\n<langSet xml:lang='ru'><term>Хама</term></langSet>"
-              "</termEntry></martif>", 2, "without an English term"),
+              "</termEntry></martif>", 1, "no English terms; the file has terms in ru"),
     ("g.tbx", "<html><body>hello</body></html>", 1, "no termEntry"),
 ])
 def test_broken_files_name_file_line_and_problem(tmp_path: Path, name: str, text: str,

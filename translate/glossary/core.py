@@ -8,17 +8,16 @@ from functools import cached_property
 from pathlib import Path
 
 from corpus.errors import FormatError
-from corpus.lemma import fold
 from corpus.types import Hypothesis, TermState, TermStatus
 from translate.engine.base import DecodeSettings, Engine
-from translate.glossary.entries import Entry, TermMatch
-from translate.glossary.load import DEFAULT_GLOSSARY, read_entries, user_glossary_path
+from translate.glossary.entries import Entry, TermMatch, term_key
+from translate.glossary.load import DEFAULT_GLOSSARY, read_file, user_glossary_path
 from translate.glossary.match import Matcher
-from translate.glossary.verify import contains, rewrite_variants
+from translate.glossary.verify import renders, rewrite_variants
 
 
 def _key(entry: Entry) -> str:
-    return " ".join(fold(entry.ru).replace("-", " ").split())
+    return term_key(entry.ru)
 
 
 def layer(files: Sequence[tuple[Path, list[Entry]]]) -> list[Entry]:
@@ -43,9 +42,12 @@ def layer(files: Sequence[tuple[Path, list[Entry]]]) -> list[Entry]:
 class Glossary:
     """Russian terms and their English targets (see `translate.pipeline.TermPolicy`)."""
 
-    def __init__(self, entries: Sequence[Entry], sources: Sequence[str] = ()) -> None:
+    def __init__(self, entries: Sequence[Entry], sources: Sequence[str] = (),
+                 summaries: Sequence[str] = ()) -> None:
         self.entries = list(entries)
         self.sources = list(sources)
+        #: one line per termbase file: what its concepts became (merged, skipped)
+        self.summaries = list(summaries)
         self._matcher = Matcher(self.entries)
 
     @cached_property
@@ -53,8 +55,10 @@ class Glossary:
         """A short hash of the entries: part of every translation's provenance."""
         digest = hashlib.sha256()
         for e in sorted(self.entries, key=lambda e: (e.ru, e.en)):
-            digest.update("\t".join([e.ru, e.en, "|".join(e.variants),
-                                     str(e.case_sensitive)]).encode() + b"\n")
+            # admitted renderings only when there are any: older glossaries keep their version
+            digest.update("\t".join([e.ru, e.en, "|".join(e.variants), str(e.case_sensitive),
+                                     *(["|".join(e.admitted)] if e.admitted else [])]
+                                    ).encode() + b"\n")
         return digest.hexdigest()[:12]
 
     def __len__(self) -> int:
@@ -79,7 +83,7 @@ class Glossary:
         statuses = []
         for m in matches:
             state: TermState = "missing"
-            if contains(english, m.entry.en):
+            if renders(english, m.entry):
                 state = "enforced" if m.entry.en in helped else "ok"
             statuses.append(TermStatus(m.surface, m.entry.en, state, m.start, m.end))
         return tuple(statuses)
@@ -107,20 +111,20 @@ class Glossary:
                      ) -> tuple[str, tuple[TermStatus, ...]]:
         entries = list(dict.fromkeys(m.entry for m in matches))
         targets = list(dict.fromkeys(e.en for e in entries))
-        had = {t for t in targets if contains(english, t)}
+        had = {e.en for e in entries if renders(english, e)}  # an admitted rendering will do
         if len(had) == len(targets):
             return english, self._statuses(matches, english, set())
         missing = [e for e in entries if e.en not in had]
         english, _ = rewrite_variants(english, missing)
-        if (not all(contains(english, t) for t in targets) and engine.supports_constraints
+        if (not all(renders(english, e) for e in entries) and engine.supports_constraints
                 and self._fits(engine, source)):
             try:
                 decoded = engine.translate_constrained(source, targets, settings).text
             except NotImplementedError:
                 decoded = english
             decoded, _ = rewrite_variants(decoded, entries)
-            found = sum(contains(decoded, t) for t in targets)
-            if found > sum(contains(english, t) for t in targets):
+            found = sum(renders(decoded, e) for e in entries)
+            if found > sum(renders(english, e) for e in entries):
                 english = decoded
         helped = {t for t in targets if t not in had}
         return english, self._statuses(matches, english, helped)
@@ -142,5 +146,7 @@ def load_glossary(paths: Sequence[Path] = (), *, use_default: bool = True) -> Gl
         if user.exists():
             files.append(user)
     files += [Path(p) for p in paths]
-    entries = layer([(path, read_entries(path)) for path in files])
-    return Glossary(entries, [str(p) for p in files])
+    read = [(path, read_file(path)) for path in files]
+    entries = layer([(path, found.entries) for path, found in read])
+    return Glossary(entries, [str(p) for p in files],
+                    [found.summary.line() for _, found in read if found.summary is not None])

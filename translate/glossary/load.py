@@ -1,4 +1,4 @@
-"""Reading glossary files: TSV or CSV with a header, and TBX (the terminology exchange format).
+"""Reading glossary files: TSV or CSV with a header, and TBX termbases (`translate.glossary.tbx`).
 
 TSV/CSV columns: `ru` and `en` required; `note`, `variants` (`|`-separated wrong English
 renderings) and `case_sensitive` (yes/no, true/false, 1/0) optional. Lines starting with `#`
@@ -7,17 +7,19 @@ and blank lines are skipped. Every problem is a `FormatError` naming the file an
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
-import xml.parsers.expat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
 from corpus.errors import FormatError
 from translate.glossary.entries import Entry
+from translate.glossary.tbx import TermbaseSummary, read_tbx
 
 COLUMNS = ("ru", "en", "note", "variants", "case_sensitive")
 REQUIRED = ("ru", "en")
@@ -35,20 +37,40 @@ def user_glossary_path() -> Path:
     return Path(platformdirs.user_data_dir("ruen", appauthor=False)) / "glossary.tsv"
 
 
+@dataclass(frozen=True)
+class GlossaryFile:
+    """The entries of one file and, for a termbase, what became of its concepts."""
+
+    entries: list[Entry]
+    summary: TermbaseSummary | None = None
+
+
 def read_entries(path: Path) -> list[Entry]:
     """The entries of one glossary file, in file order."""
+    return read_file(path).entries
+
+
+def read_file(path: Path) -> GlossaryFile:
+    """One glossary file: TSV, CSV, or TBX (by the name, or by content that is XML)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FormatError(f"{path}: cannot read the glossary ({exc.strerror}).") from None
+    if path.suffix.lower() == ".tbx" or _is_xml(data):
+        return GlossaryFile(*read_tbx(path, data))  # expat reads the encoding XML declares
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FormatError(f"{path}: not UTF-8; save the glossary as UTF-8.") from None
-    if path.suffix.lower() == ".tbx" or text.lstrip().startswith("<"):
-        return list(_tbx(path, data))
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
-    return list(_table(path, text, delimiter))
+    return GlossaryFile(list(_table(path, text, delimiter)))
+
+
+def _is_xml(data: bytes) -> bool:
+    """Whether a file starts like XML: termbase tools write UTF-8 or UTF-16, with a BOM."""
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+        else "utf-8-sig"
+    return data[:400].decode(encoding, errors="ignore").lstrip().startswith("<")
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -129,69 +151,3 @@ def add_entry(path: Path, entry: Entry) -> str:
         lines = head + lines
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return "added" if old is None else "updated"
-
-
-# ---------------------------------------------------------------- TBX
-
-
-def _tbx(path: Path, data: bytes) -> Iterator[Entry]:
-    """Entries of a TBX file: in each termEntry/conceptEntry, every Russian term points to the
-    first English term; `note`/`descrip` elements become the note."""
-    parser = xml.parsers.expat.ParserCreate()
-    concepts: list[dict[str, object]] = []
-    stack: list[str] = []
-    state: dict[str, object] = {"concept": None, "lang": None, "text": None}
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        stack.append(name)
-        if name in ("termEntry", "conceptEntry"):
-            state["concept"] = {"line": parser.CurrentLineNumber, "ru": [], "en": [],
-                                "note": []}
-            concepts.append(state["concept"])  # type: ignore[arg-type]
-        elif name == "langSet" or name == "langSec":
-            lang = attrs.get("xml:lang") or attrs.get("lang") or ""
-            state["lang"] = lang.lower().split("-")[0]
-        elif name in ("term", "note", "descrip"):
-            state["text"] = []
-
-    def chars(text: str) -> None:
-        if isinstance(state["text"], list):
-            state["text"].append(text)
-
-    def end(name: str) -> None:
-        stack.pop()
-        concept = state["concept"]
-        if name in ("term", "note", "descrip") and isinstance(state["text"], list):
-            value = "".join(state["text"]).strip()
-            state["text"] = None
-            if concept is not None and value:
-                if name == "term" and state["lang"] in ("ru", "en"):
-                    concept[state["lang"]].append(  # type: ignore[index]
-                        (parser.CurrentLineNumber, value))
-                elif name != "term":
-                    concept["note"].append(value)  # type: ignore[index]
-        elif name in ("termEntry", "conceptEntry"):
-            state["concept"] = None
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    try:
-        parser.Parse(data, True)
-    except xml.parsers.expat.ExpatError as exc:
-        raise FormatError(f"{path}:{exc.lineno}: not valid TBX/XML "
-                          f"({xml.parsers.expat.ErrorString(exc.code)}).") from None
-    if not concepts:
-        raise FormatError(f"{path}:1: no termEntry or conceptEntry elements; not a TBX "
-                          f"glossary.")
-    for concept in concepts:
-        line = concept["line"]
-        if not concept["ru"]:
-            continue  # a concept without Russian terms says nothing about Russian text
-        if not concept["en"]:
-            raise FormatError(f"{path}:{line}: term entry without an English term "
-                              f"(langSet xml:lang=\"en\").")
-        en = concept["en"][0][1]  # type: ignore[index]
-        note = "; ".join(concept["note"])  # type: ignore[arg-type]
-        for term_line, ru in concept["ru"]:  # type: ignore[attr-defined]
-            yield Entry(ru=ru, en=en, note=note, origin=f"{path}:{term_line}")
