@@ -18,7 +18,7 @@ from pathlib import Path
 import platformdirs
 
 from corpus.errors import ArchiveError, ArchiveOutdated
-from corpus.lemma import lemma_text
+from corpus.lemma import english_lemma_text, lemma_text
 from corpus.text import normalize_source
 from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus
 
@@ -162,8 +162,38 @@ def _migration_2(db: sqlite3.Connection) -> None:
         """)
 
 
+#: The SQL function (registered on every connection) that makes the English lemma keys.
+ENGLISH_LEMMAS_SQL = "ruen_english_lemmas"
+
+
+def _migration_6(db: sqlite3.Connection) -> None:
+    """English search by lemma (corpus.lemma.english_key, then porter): `translations_fts`
+    indexes the lemma keys of each translation instead of its words. It keeps its own copy of
+    the keys (not external content), filled by triggers through ENGLISH_LEMMAS_SQL, so that
+    every statement writing a translation indexes it without naming the keys."""
+    run_script(db, f"""
+        DROP TRIGGER translations_fts_insert;
+        DROP TRIGGER translations_fts_delete;
+        DROP TRIGGER translations_fts_update;
+        DROP TABLE translations_fts;
+        CREATE VIRTUAL TABLE translations_fts USING fts5(en_lemmas,
+            tokenize='porter unicode61');
+        CREATE TRIGGER translations_fts_insert AFTER INSERT ON translations BEGIN
+            INSERT INTO translations_fts (rowid, en_lemmas)
+            VALUES (new.id, {ENGLISH_LEMMAS_SQL}(new.en)); END;
+        CREATE TRIGGER translations_fts_delete AFTER DELETE ON translations BEGIN
+            DELETE FROM translations_fts WHERE rowid = old.id; END;
+        CREATE TRIGGER translations_fts_update AFTER UPDATE OF en ON translations BEGIN
+            UPDATE translations_fts SET en_lemmas = {ENGLISH_LEMMAS_SQL}(new.en)
+            WHERE rowid = new.id; END;
+        INSERT INTO translations_fts (rowid, en_lemmas)
+            SELECT id, {ENGLISH_LEMMAS_SQL}(en) FROM translations;
+        """)
+
+
 # Migration N brings an archive from user_version N-1 to N. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2,
+                                                          _migration_6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -243,6 +273,7 @@ class Archive:
         self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                   isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
+        self.db.create_function(ENGLISH_LEMMAS_SQL, 1, english_lemma_text, deterministic=True)
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.execute("PRAGMA foreign_keys = ON")
         # Checked before switching to WAL, which would change another program's database.
