@@ -168,26 +168,33 @@ ENGLISH_LEMMAS_SQL = "ruen_english_lemmas"
 
 def _migration_6(db: sqlite3.Connection) -> None:
     """English search by lemma (corpus.lemma.english_key, then porter): `translations_fts`
-    indexes the lemma keys of each translation instead of its words. It keeps its own copy of
-    the keys (not external content), filled by triggers through ENGLISH_LEMMAS_SQL, so that
-    every statement writing a translation indexes it without naming the keys."""
+    indexes the lemma keys of each translation instead of its words. Its content is a view
+    computing the keys through ENGLISH_LEMMAS_SQL (registered on every connection), so that
+    every statement writing a translation is indexed without naming the keys, and the keys are
+    not stored twice. (IF EXISTS: a migration rebuilding `translations` may have dropped the old
+    triggers already.)"""
     run_script(db, f"""
-        DROP TRIGGER translations_fts_insert;
-        DROP TRIGGER translations_fts_delete;
-        DROP TRIGGER translations_fts_update;
-        DROP TABLE translations_fts;
+        DROP TRIGGER IF EXISTS translations_fts_insert;
+        DROP TRIGGER IF EXISTS translations_fts_delete;
+        DROP TRIGGER IF EXISTS translations_fts_update;
+        DROP TABLE IF EXISTS translations_fts;
+        CREATE VIEW translations_en_lemmas AS
+            SELECT id, {ENGLISH_LEMMAS_SQL}(en) AS en_lemmas FROM translations;
         CREATE VIRTUAL TABLE translations_fts USING fts5(en_lemmas,
+            content='translations_en_lemmas', content_rowid='id',
             tokenize='porter unicode61');
         CREATE TRIGGER translations_fts_insert AFTER INSERT ON translations BEGIN
             INSERT INTO translations_fts (rowid, en_lemmas)
             VALUES (new.id, {ENGLISH_LEMMAS_SQL}(new.en)); END;
         CREATE TRIGGER translations_fts_delete AFTER DELETE ON translations BEGIN
-            DELETE FROM translations_fts WHERE rowid = old.id; END;
+            INSERT INTO translations_fts (translations_fts, rowid, en_lemmas)
+            VALUES ('delete', old.id, {ENGLISH_LEMMAS_SQL}(old.en)); END;
         CREATE TRIGGER translations_fts_update AFTER UPDATE OF en ON translations BEGIN
-            UPDATE translations_fts SET en_lemmas = {ENGLISH_LEMMAS_SQL}(new.en)
-            WHERE rowid = new.id; END;
-        INSERT INTO translations_fts (rowid, en_lemmas)
-            SELECT id, {ENGLISH_LEMMAS_SQL}(en) FROM translations;
+            INSERT INTO translations_fts (translations_fts, rowid, en_lemmas)
+            VALUES ('delete', old.id, {ENGLISH_LEMMAS_SQL}(old.en));
+            INSERT INTO translations_fts (rowid, en_lemmas)
+            VALUES (new.id, {ENGLISH_LEMMAS_SQL}(new.en)); END;
+        INSERT INTO translations_fts (translations_fts) VALUES ('rebuild');
         """)
 
 

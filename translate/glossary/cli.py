@@ -120,6 +120,8 @@ def add(
     note: Annotated[str, typer.Option(help="A note for people.")] = "",
     variant: Annotated[list[str] | None, typer.Option(
         help="A wrong English rendering to rewrite to EN; repeatable.")] = None,
+    admitted: Annotated[list[str] | None, typer.Option(
+        help="Another correct English rendering, never rewritten; repeatable.")] = None,
     to: Annotated[Path | None, typer.Option(
         "--to", show_default=False,
         help="TSV file to add to [default: your glossary, $RUEN_GLOSSARY or the per-user "
@@ -131,7 +133,8 @@ def add(
     """
     path = to or user_glossary_path()
     entry = Entry(ru=ru.strip(), en=en.strip(), note=note,
-                  variants=tuple(v.strip() for v in variant or () if v.strip()))
+                  variants=tuple(v.strip() for v in variant or () if v.strip()),
+                  admitted=tuple(a.strip() for a in admitted or () if a.strip()))
     outcome = add_entry(path, entry)
     forms = Glossary([entry]).forms(entry)
     print(f"{outcome}: {entry.ru} → {entry.en} in {path} ({len(forms)} Russian forms match)")

@@ -16,10 +16,6 @@ from translate.glossary.match import Matcher
 from translate.glossary.verify import renders, rewrite_variants
 
 
-def _key(entry: Entry) -> str:
-    return term_key(entry.ru)
-
-
 def layer(files: Sequence[tuple[Path, list[Entry]]]) -> list[Entry]:
     """One entry per Russian term: inside a file a term may not have two targets; across files
     the later file wins."""
@@ -27,7 +23,7 @@ def layer(files: Sequence[tuple[Path, list[Entry]]]) -> list[Entry]:
     for path, entries in files:
         seen: dict[str, Entry] = {}
         for entry in entries:
-            key = _key(entry)
+            key = term_key(entry.ru)
             if key in seen and seen[key].en != entry.en:
                 first = seen[key]
                 raise FormatError(

@@ -1,7 +1,8 @@
 """Reading glossary files: TSV or CSV with a header, and TBX termbases (`translate.glossary.tbx`).
 
 TSV/CSV columns: `ru` and `en` required; `note`, `variants` (`|`-separated wrong English
-renderings) and `case_sensitive` (yes/no, true/false, 1/0) optional. Lines starting with `#`
+renderings), `case_sensitive` (yes/no, true/false, 1/0) and `admitted` (`|`-separated other
+correct renderings) optional. Lines starting with `#`
 and blank lines are skipped. Every problem is a `FormatError` naming the file and line.
 """
 
@@ -21,7 +22,7 @@ from corpus.errors import FormatError
 from translate.glossary.entries import Entry
 from translate.glossary.tbx import TermbaseSummary, read_tbx
 
-COLUMNS = ("ru", "en", "note", "variants", "case_sensitive")
+COLUMNS = ("ru", "en", "note", "variants", "case_sensitive", "admitted")
 REQUIRED = ("ru", "en")
 DEFAULT_GLOSSARY = Path(__file__).parent / "data" / "syria.tsv"
 _TRUE = {"yes", "true", "1", "y"}
@@ -115,33 +116,36 @@ def _entry(path: Path, line: int, row: dict[str, str]) -> Entry:
     flag = row.get("case_sensitive", "").lower()
     if flag not in _TRUE | _FALSE:
         raise FormatError(f"{where}: case_sensitive must be yes or no, not {flag!r}.")
-    variants = tuple(v.strip() for v in row.get("variants", "").split("|") if v.strip())
+    variants, admitted = (tuple(v.strip() for v in row.get(column, "").split("|") if v.strip())
+                          for column in ("variants", "admitted"))
     return Entry(ru=row["ru"], en=row["en"], note=row.get("note", ""), variants=variants,
+                 admitted=admitted,
                  case_sensitive=flag in _TRUE or flag == "", origin=where)
 
 
 def add_entry(path: Path, entry: Entry) -> str:
     """Add `entry` to the TSV glossary at `path` (made with a header if new). An entry for the
     same Russian term is replaced. Returns "added", "updated" or "unchanged"."""
-    for value in (entry.ru, entry.en, entry.note, *entry.variants):
+    for value in (entry.ru, entry.en, entry.note, *entry.variants, *entry.admitted):
         if "\t" in value or "\n" in value:
             raise FormatError(f"{value!r}: tabs and line breaks cannot be stored in a glossary.")
-    if any("|" in v for v in entry.variants):
-        raise FormatError("a variant cannot contain |, which separates variants.")
+    if any("|" in v for v in (*entry.variants, *entry.admitted)):
+        raise FormatError("a variant or admitted rendering cannot contain |, which separates "
+                          "them.")
     if not entry.ru.strip() or not entry.en.strip():
         raise FormatError("both the Russian term and the English target are needed.")
     entries = read_entries(path) if path.exists() else []
     if path.suffix.lower() in (".csv", ".tbx"):
         raise FormatError(f"{path}: `ruen glossary add` writes TSV files; name one *.tsv.")
     old = next((e for e in entries if e.ru == entry.ru), None)
-    if old is not None and (old.en, old.note, old.variants) == (entry.en, entry.note,
-                                                                entry.variants):
+    if old is not None and (old.en, old.note, old.variants, old.admitted) == (
+            entry.en, entry.note, entry.variants, entry.admitted):
         return "unchanged"
     kept = [e for e in entries if e.ru != entry.ru] + [entry]
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["\t".join(COLUMNS)] + [
         "\t".join([e.ru, e.en, e.note, "|".join(e.variants),
-                   "yes" if e.case_sensitive else "no"]) for e in kept]
+                   "yes" if e.case_sensitive else "no", "|".join(e.admitted)]) for e in kept]
     if path.exists():  # keep the comments at the top of a hand-written file
         head = []
         for line in path.read_text(encoding="utf-8-sig").splitlines():
