@@ -298,13 +298,17 @@ def tm_lookup(
     sentence: Annotated[str, typer.Argument(help="A Russian sentence.", show_default=False)],
     limit: Annotated[int, typer.Option(help="Matches to show.")] = 5,
     threshold: Annotated[float, typer.Option(
-        help="Lowest similarity shown, 0-100.")] = DEFAULT_THRESHOLD,
+        help="Lowest score shown, 0-100.")] = DEFAULT_THRESHOLD,
     db: DbOption = None,
     json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Stored sentences similar to SENTENCE with their translations and similarity (0-100).
+    """Stored sentences like SENTENCE, with each translation, its kind and the score (0-100).
 
-    Example: `ruen tm lookup "Силы режима отступают под давлением повстанцев."`
+    Scores are OmegaT's fuzzy match on lemmas (`words`: on word forms); a longer stored
+    sentence containing a run of your words is a fragment match, scored by how much of your
+    sentence it covers (the run is underlined). Human translations come first at equal scores.
+
+    Example: `ruen tm lookup "Силы режима отступают к Хомсу." --json`
     """
     with open_archive(db) as archive:
         matches = lookup(archive, sentence, limit=limit, threshold=threshold)
@@ -314,8 +318,11 @@ def tm_lookup(
     if not matches:
         err.print(f"No stored sentence is {threshold:.0f}% similar or more.")
         return
-    table = Table("%", "Russian", "English", "where")
+    table = Table("%", "match", "Russian", "English", "kind", "where")
     for m in matches:
-        table.add_row(f"{m.similarity:.0f}", m.ru, m.en + ("" if m.kind == "mt" else
-                                                          f" [{m.kind}]"), f"{m.doc}:{m.index}")
+        ru = Text(m.ru)
+        if m.span:
+            ru.stylize("underline", *m.span)
+        table.add_row(f"{m.similarity:.0f}", m.match if m.match == "fragment" else
+                      f"fuzzy (words {m.words:.0f})", ru, m.en, m.kind, f"{m.doc}:{m.index}")
     Console().print(table)

@@ -5,8 +5,9 @@ parentheses and a trailing `*` for prefixes. It is parsed here and rendered into
 every word quoted, so no user input reaches SQLite as syntax: a malformed query is a QueryError.
 
 Russian words match by lemma key (corpus.lemma), so any form finds every form; English words
-match by Porter stem. With `exact`, both sides match word forms (case folded, ё = е). A prefix
-(`освобо*`) matches word forms on the Russian side, stems on the English side unless `exact`.
+by the Porter stem of their lemma (`thought` finds think, `advance` finds advancing). With
+`exact`, both sides match word forms (case folded, ё = е). A prefix (`освобо*`) matches word
+forms on the Russian side, the start of lemma stems on the English side unless `exact`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from corpus.errors import QueryError
-from corpus.lemma import TOKEN, fold, lemma_key, tokens
+from corpus.lemma import TOKEN, english_key, fold, lemma_key, tokens
 from corpus.store import Archive
 
 Lang = Literal["ru", "en", "both"]
@@ -187,16 +188,21 @@ def _render_ru(node: Node, exact: bool) -> str:
     return "ru_lemmas : " + _phrase([lemma_key(w) for w in node.words], False)
 
 
-def _render_en(node: Node) -> str:
+def _render_en(node: Node, exact: bool) -> str:
     if isinstance(node, Op):
-        return f"({_render_en(node.left)} {node.op} {_render_en(node.right)})"
-    return _phrase([w.casefold() for w in node.words], node.prefix)
+        return f"({_render_en(node.left, exact)} {node.op} {_render_en(node.right, exact)})"
+    words = [w.casefold() for w in node.words]
+    if not exact:  # the keys the index holds; a prefix stays as typed (a lemma of half a word
+        # is no word): it matches the start of the stemmed keys
+        words = [english_key(w) for w in words[:-1]] + [
+            words[-1] if node.prefix else english_key(words[-1])]
+    return _phrase(words, node.prefix)
 
 
 def fts_queries(query: str, *, exact: bool = False) -> tuple[str, str]:
     """The FTS5 queries (Russian, English) for a user query."""
     node = parse_query(query)
-    return _render_ru(node, exact), _render_en(node)
+    return _render_ru(node, exact), _render_en(node, exact)
 
 
 # ---------------------------------------------------------------- results
@@ -438,7 +444,9 @@ class Searcher:
                 f" JOIN translations t ON t.id = f.rowid WHERE {table} MATCH ? AND f.rowid = ?",
                 (_MARK_ON, _MARK_OFF, en_query, match.translation)).fetchone()
             en, kind = translation[0], translation[1]
-            en_spans = _marked_spans(translation[2])
+            # the lemma index holds one key per token of the English: marks are by token
+            en_spans = (_marked_spans(translation[2]) if exact else
+                        _token_spans(en, _marked_tokens(translation[2])))
         else:
             en, kind = self.current_translation(match.segment, systems)
         return Hit(doc=row["doc_id"], index=row["idx"], title=row["title"], ru=row["ru"],

@@ -18,7 +18,7 @@ from pathlib import Path
 import platformdirs
 
 from corpus.errors import ArchiveError, ArchiveOutdated
-from corpus.lemma import lemma_text
+from corpus.lemma import english_lemma_text, lemma_text
 from corpus.text import normalize_source
 from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus
 
@@ -162,6 +162,42 @@ def _migration_2(db: sqlite3.Connection) -> None:
         """)
 
 
+#: The SQL function (registered on every connection) that makes the English lemma keys.
+ENGLISH_LEMMAS_SQL = "ruen_english_lemmas"
+
+
+def _migration_6(db: sqlite3.Connection) -> None:
+    """English search by lemma (corpus.lemma.english_key, then porter): `translations_fts`
+    indexes the lemma keys of each translation instead of its words. Its content is a view
+    computing the keys through ENGLISH_LEMMAS_SQL (registered on every connection), so that
+    every statement writing a translation is indexed without naming the keys, and the keys are
+    not stored twice. (IF EXISTS: a migration rebuilding `translations` may have dropped the old
+    triggers already.)"""
+    run_script(db, f"""
+        DROP TRIGGER IF EXISTS translations_fts_insert;
+        DROP TRIGGER IF EXISTS translations_fts_delete;
+        DROP TRIGGER IF EXISTS translations_fts_update;
+        DROP TABLE IF EXISTS translations_fts;
+        CREATE VIEW translations_en_lemmas AS
+            SELECT id, {ENGLISH_LEMMAS_SQL}(en) AS en_lemmas FROM translations;
+        CREATE VIRTUAL TABLE translations_fts USING fts5(en_lemmas,
+            content='translations_en_lemmas', content_rowid='id',
+            tokenize='porter unicode61');
+        CREATE TRIGGER translations_fts_insert AFTER INSERT ON translations BEGIN
+            INSERT INTO translations_fts (rowid, en_lemmas)
+            VALUES (new.id, {ENGLISH_LEMMAS_SQL}(new.en)); END;
+        CREATE TRIGGER translations_fts_delete AFTER DELETE ON translations BEGIN
+            INSERT INTO translations_fts (translations_fts, rowid, en_lemmas)
+            VALUES ('delete', old.id, {ENGLISH_LEMMAS_SQL}(old.en)); END;
+        CREATE TRIGGER translations_fts_update AFTER UPDATE OF en ON translations BEGIN
+            INSERT INTO translations_fts (translations_fts, rowid, en_lemmas)
+            VALUES ('delete', old.id, {ENGLISH_LEMMAS_SQL}(old.en));
+            INSERT INTO translations_fts (rowid, en_lemmas)
+            VALUES (new.id, {ENGLISH_LEMMAS_SQL}(new.en)); END;
+        INSERT INTO translations_fts (translations_fts) VALUES ('rebuild');
+        """)
+
+
 def _migration_7(db: sqlite3.Connection) -> None:
     """Other translations the model made of a sentence (see `corpus.types.Alternative`), kept
     beside the translation stored: the unconstrained output of an enforced sentence, or a
@@ -185,7 +221,7 @@ def _no_migration(db: sqlite3.Connection) -> None:
 
 # Migration N brings an archive from user_version N-1 to N. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migration_1, _migration_2, _no_migration, _no_migration, _no_migration, _no_migration,
+    _migration_1, _migration_2, _no_migration, _no_migration, _no_migration, _migration_6,
     _migration_7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -268,6 +304,7 @@ class Archive:
         self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                   isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
+        self.db.create_function(ENGLISH_LEMMAS_SQL, 1, english_lemma_text, deterministic=True)
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.execute("PRAGMA foreign_keys = ON")
         # Checked before switching to WAL, which would change another program's database.

@@ -99,6 +99,57 @@ def test_english_search_stems(archive: Archive) -> None:
     assert {h.en for h in hits} == {ARTICLE[1][1], ARTICLE[4][1]}  # advance, advancing
 
 
+IRREGULAR = [  # a translated report: irregular verbs and nouns the way news English has them
+    ("Мы думали, что армия нас защитит.", "We thought the army would protect us."),
+    ("Повстанцы вошли в город в четверг.", "The rebels came into the city on Thursday."),
+    ("Дети провели ночь в подвале.", "The children spent the night in a cellar."),
+    ("Командир считает, что наступление дойдёт до Дамаска.",
+     "The commander thinks the offensive will reach Damascus."),
+    ("Колонна пришла с севера.", "A column has come from the north."),
+    ("Ребёнок остался один.", "A child was left alone."),
+    ("На левом берегу тихо.", "It is quiet on the left bank."),
+]
+
+
+@pytest.fixture
+def irregular(tmp_path: Path) -> Archive:
+    archive = Archive(tmp_path / "irregular.db")
+    _store(archive, IRREGULAR, "Доклад")
+    yield archive
+    archive.close()
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("think", {0, 3}),             # thought, thinks
+    ("thought", {0, 3}),           # the same key either way
+    ("come", {1, 4}),              # came, come
+    ("child", {2, 5}),             # children, child
+    ("spend", {2}),                # spent
+    ("leave", {5, 6}),             # left: the verb's reading joins the adjective's too
+    ('"child spend"', {2}),        # a phrase of lemmas
+])
+def test_english_irregular_forms_meet_their_lemma(irregular: Archive, query: str,
+                                                  expected: set[int]) -> None:
+    assert {h.index for h in search(irregular, query, lang="en")} == expected
+
+
+def test_english_lemma_hits_highlight_the_words_as_written(irregular: Archive) -> None:
+    [hit] = search(irregular, "spend", lang="en")
+    assert [hit.en[s:e] for s, e in hit.en_spans] == ["spent"]
+    [hit] = search(irregular, '"child spend"', lang="en")
+    assert [hit.en[s:e] for s, e in hit.en_spans] == ["children spent"]
+
+
+def test_exact_english_is_still_the_word_form(irregular: Archive) -> None:
+    assert {h.index for h in search(irregular, "think", lang="en", exact=True)} == set()
+    assert {h.index for h in search(irregular, "thought", lang="en", exact=True)} == {0}
+
+
+def test_english_prefix_matches_the_start_of_lemma_stems(irregular: Archive) -> None:
+    assert {h.index for h in search(irregular, "offens*", lang="en")} == {3}
+    assert {h.index for h in search(irregular, "chil*", lang="en")} == {2, 5}
+
+
 def test_exact_turns_lemmas_and_stems_off(archive: Archive) -> None:
     assert _found(archive, "Хомс", lang="ru", exact=True) == [ARTICLE[1][0]]
     assert [h.en for h in search(archive, "advance", lang="en", exact=True)] == [ARTICLE[1][1]]
@@ -236,6 +287,27 @@ def _archive_from_before_search(path: Path) -> None:
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
+
+
+def test_an_archive_from_before_english_lemmas_is_reindexed_when_opened(tmp_path: Path
+                                                                        ) -> None:
+    path = tmp_path / "v2.db"
+    db = sqlite3.connect(path)
+    MIGRATIONS[0](db)
+    MIGRATIONS[1](db)  # search by Porter stem only, as archives were before
+    db.execute("INSERT INTO documents VALUES (1, 'a.txt', 'a', 'x', 'Дети ушли.', '{}', '')")
+    db.execute("INSERT INTO segments (doc_id, idx, paragraph, start, \"end\", ru, ru_norm,"
+               " ru_lemmas) VALUES (1, 0, 0, 0, 10, 'Дети ушли.', 'дети ушли.', 'дет уйти')")
+    db.execute("INSERT INTO translations (segment_id, kind, en, created)"
+               " VALUES (1, 'mt', 'The children went away.', '')")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    with Archive(path) as archive:
+        assert [h.en for h in search(archive, "child go", lang="en")] == [
+            "The children went away."]
+        archive.db.execute("INSERT INTO translations_fts (translations_fts)"
+                           " VALUES ('integrity-check')")
 
 
 def test_an_archive_from_before_search_is_indexed_when_opened(tmp_path: Path) -> None:

@@ -148,3 +148,70 @@ def test_tm_lookup_command(archive: Archive, runner, db: Path) -> None:
     rows = json.loads(result.stdout)
     assert rows[0]["ru"] == ROWS[1][0] and rows[0]["en"] == ROWS[1][1]
     assert 80 < rows[0]["similarity"] < 100
+
+
+# ---------------------------------------------------------------- the README's example
+
+# A news article like the sample one the README's set-up translates into the archive
+# (`ruen translate ../shared/data/article.ru.txt`): the sentence the README's lookup is meant
+# to find is the second, a long one that contains "силы режима отступают" in the middle.
+NEWS = (
+    "Повстанцы, которыми руководит Южный операционный центр, заняли несколько районов в "
+    "провинциях Хама и Дараа, продвигаясь к Дамаску. Эти события стали поворотным моментом в "
+    "затяжном конфликте, поскольку силы режима отступают под натиском, а местное "
+    "сопротивление крепнет с каждым днём.\n\n"
+    "В четверг командование объявило о полном контроле над городом Хама. "
+    "Представитель командования заявил, что Хомс ждёт прибытия их отрядов.\n\n"
+    "Подписывайтесь на наш канал, чтобы не пропустить новости.")
+
+
+def test_the_readme_lookup_finds_the_sentence_it_is_written_for(echo_engine, tmp_path: Path,
+                                                                 runner) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        pipeline = Pipeline(echo_engine, DecodeSettings(beam=1), archive=archive)
+        doc = pipeline.translate_document(Document("article.ru.txt", "article", NEWS)).doc_id
+    result = runner.invoke(app, ["tm", "lookup", "Силы режима отступают к Хомсу.",
+                                 "--db", str(tmp_path / "a.db"), "--json"])
+    assert result.exit_code == 0, result.output
+    best = json.loads(result.stdout)[0]
+    assert (best["doc"], best["index"], best["kind"], best["match"]) == (doc, 1, "mt",
+                                                                        "fragment")
+    start, end = best["span"]
+    assert best["ru"][start:end] == "силы режима отступают"
+    assert 70 < best["similarity"] < 80  # 19 of the query's 25 letters
+
+    table = runner.invoke(app, ["tm", "lookup", "Силы режима отступают к Хомсу.",
+                                "--db", str(tmp_path / "a.db")])
+    assert table.exit_code == 0 and "fragment" in table.stdout and f"{doc}:1" in table.stdout
+
+
+def test_lemmas_score_above_word_forms(archive: Archive) -> None:
+    archive.save_document(Document("b.txt", "b", "Силы режима отступают от Хомса."),
+                          [SentencePair(None, 0, 0, "Силы режима отступают от Хомса.",
+                                        "Regime forces retreat from Homs.")], MT)
+    [match] = [m for m in lookup(archive, "Силы режима отступают к Хомсу.")
+               if m.ru.endswith("Хомса.")]
+    # lemmas: only к/от differ (1 of 5); word forms: Хомсу/Хомса too (2 of 5)
+    assert (match.match, match.similarity, match.words) == ("fuzzy", 80.0, 60.0)
+
+
+def test_human_translations_rank_before_machine_output_each_labelled(archive: Archive) -> None:
+    reference = SentencePair(None, 0, 0, ROWS[0][0], "Regime troops are pulling back under "
+                             "rebel pressure.")
+    archive.import_document("ref", "ref.tmx", [reference, *[
+        SentencePair(None, i, 0, ru, en) for i, (ru, en) in enumerate(ROWS) if i]], "reference")
+    matches = lookup(archive, ROWS[0][0], limit=10)
+    top = [(m.kind, m.en) for m in matches if m.similarity == 100]
+    assert top == [("reference", reference.en), ("mt", ROWS[0][1])]
+    archive.post_edit(1, 0, "Regime forces are falling back under pressure.")
+    top = [m.kind for m in lookup(archive, ROWS[0][0], limit=10) if m.similarity == 100]
+    assert top == ["post-edit", "reference", "mt"]
+    # the same English stored twice is one hit, under the better kind
+    assert len({(m.ru, m.en) for m in matches}) == len(matches)
+
+
+def test_lookup_rejects_what_it_cannot_score(archive: Archive) -> None:
+    for sentence, options in (("!!! ...", {}), ("Хомс", {"threshold": 101}),
+                              ("Хомс", {"limit": 0})):
+        with pytest.raises(QueryError):
+            lookup(archive, sentence, **options)

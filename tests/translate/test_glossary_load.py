@@ -67,7 +67,7 @@ def test_tbx_terms_become_entries(tmp_path: Path) -> None:
     ("g.tsv", "", 0, "empty glossary"),
     ("g.tbx", "<martif><text><body><termEntry>\n<langSet xml:lang='ru'>", 2, "not valid"),
     ("g.tbx", "<martif>\n<termEntry>\n<langSet xml:lang='ru'><term>Хама</term></langSet>"
-              "</termEntry></martif>", 2, "without an English term"),
+              "</termEntry></martif>", 1, "no English terms; the file has terms in ru"),
     ("g.tbx", "<html><body>hello</body></html>", 1, "no termEntry"),
 ])
 def test_broken_files_name_file_line_and_problem(tmp_path: Path, name: str, text: str,
@@ -112,3 +112,16 @@ def test_default_glossary_has_the_facts_and_a_stable_version(tmp_path: Path) -> 
     assert load_glossary().version == glossary.version
     mine = _write(tmp_path, "mine.tsv", "ru\ten\nХама\tHamah\n")
     assert load_glossary([mine]).version != glossary.version
+
+
+def test_tsv_admitted_renderings_and_glossary_add_keeps_them(tmp_path: Path, runner) -> None:
+    from translate.cli import app
+
+    path = _write(tmp_path, "g.tsv", "ru\ten\tadmitted\tvariants\nХама\tHama\tHamah\tKhama\n")
+    [entry] = read_entries(path)
+    assert (entry.admitted, entry.variants) == (("Hamah",), ("Khama",))
+    result = runner.invoke(app, ["glossary", "add", "Хомс", "Homs", "--admitted", "Hims",
+                                 "--to", str(path)])
+    assert result.exit_code == 0, result.output
+    assert {e.ru: e.admitted for e in read_entries(path)} == {"Хама": ("Hamah",),
+                                                             "Хомс": ("Hims",)}

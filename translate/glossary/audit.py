@@ -30,18 +30,20 @@ class EntryAudit:
 
     @property
     def consistent(self) -> bool:
-        return set(self.renderings) <= {self.entry.en}
+        return set(self.renderings) <= set(self.entry.renderings)  # admitted ones are right too
 
     def as_json(self) -> dict[str, object]:
-        return {"ru": self.entry.ru, "en": self.entry.en, "sentences": self.sentences,
+        return {"ru": self.entry.ru, "en": self.entry.en, "admitted": list(self.entry.admitted),
+                "sentences": self.sentences,
                 "consistent": self.consistent,
                 "renderings": [{"en": en, "count": n} for en, n in self.renderings.most_common()]}
 
 
 def rendering(english: str, entry: Entry) -> str:
-    """What stands for `entry` in `english`: the target, a listed variant, the run of words
-    most like the target (one word fewer to two more than it has), or NOT_FOUND."""
-    for candidate in (entry.en, *entry.variants):
+    """What stands for `entry` in `english`: the target, an admitted rendering, a listed
+    variant, the run of words most like the target (one word fewer to two more than it has),
+    or NOT_FOUND."""
+    for candidate in (*entry.renderings, *entry.variants):
         if (m := find(english, candidate)) is not None:
             return m.group()
     words = list(_WORD.finditer(english))

@@ -13,9 +13,9 @@ from corpus.console import App, err, print_json
 from corpus.ingest import STDIN
 from corpus.store import Archive, default_archive_path
 from translate.glossary.audit import audit
-from translate.glossary.core import Glossary, load_glossary
+from translate.glossary.core import Glossary, layer, load_glossary
 from translate.glossary.entries import Entry
-from translate.glossary.load import add_entry, user_glossary_path
+from translate.glossary.load import add_entry, read_file, user_glossary_path
 from translate.job import read_source
 from translate.segment import segment
 
@@ -34,7 +34,10 @@ def build_glossary(paths: list[Path] | None, no_glossary: bool) -> Glossary | No
     """The glossary the options ask for, or None when there is none at all."""
     if no_glossary and not paths:
         return None
-    return load_glossary(paths or (), use_default=not no_glossary)
+    terms = load_glossary(paths or (), use_default=not no_glossary)
+    for line in terms.summaries:  # what a termbase's concepts became, merged or skipped
+        err.print(line, highlight=False, soft_wrap=True)
+    return terms
 
 
 @app.command("check")
@@ -74,21 +77,36 @@ def list_entries(
     no_glossary: NoGlossaryOption = False,
     forms: Annotated[bool, typer.Option("--forms", help="Also every Russian form matched.")
                      ] = False,
+    source: Annotated[Path | None, typer.Option(
+        "--source", show_default=False,
+        help="Only the entries of this file (TSV, CSV or TBX), and on stderr what became of "
+             "each termbase concept merged or skipped.")] = None,
     json: JsonOption = False,
 ) -> None:
     """List the glossary entries in effect (default, yours, and --glossary files).
 
-    Example: `ruen glossary list --glossary mine.tsv`
+    Columns: Russian, English target, note, admitted renderings (when there are any).
+
+    Example: `ruen glossary list --glossary mine.tsv`, `ruen glossary list --source iate.tbx`
     """
-    terms = build_glossary(glossary, no_glossary) or Glossary([])
-    rows = [{"ru": e.ru, "en": e.en, "note": e.note, "variants": list(e.variants),
-             "case_sensitive": e.case_sensitive, "origin": e.origin,
+    if source is not None:
+        found = read_file(source)
+        summary = found.summary
+        terms = Glossary(layer([(source, found.entries)]), [str(source)])
+        lines = (summary.line(), *summary.merged, *summary.skipped) if summary else ()
+        for line in lines:
+            err.print(line, highlight=False, soft_wrap=True)
+    else:
+        terms = build_glossary(glossary, no_glossary) or Glossary([])
+    rows = [{"ru": e.ru, "en": e.en, "admitted": list(e.admitted), "note": e.note,
+             "variants": list(e.variants), "case_sensitive": e.case_sensitive,
+             "origin": e.origin,
              **({"forms": terms.forms(e)} if forms else {})} for e in terms.entries]
     if json:
         print_json(rows)
         return
     for e in terms.entries:  # one line per entry: readable, and grep/cut-able
-        print("\t".join([e.ru, e.en, e.note]).rstrip())
+        print("\t".join([e.ru, e.en, e.note, ", ".join(e.admitted)]).rstrip())
         if forms:
             print("\t" + ", ".join(terms.forms(e)))
     err.print(f"glossary {terms.version}: {len(rows)} entries from "
@@ -102,6 +120,8 @@ def add(
     note: Annotated[str, typer.Option(help="A note for people.")] = "",
     variant: Annotated[list[str] | None, typer.Option(
         help="A wrong English rendering to rewrite to EN; repeatable.")] = None,
+    admitted: Annotated[list[str] | None, typer.Option(
+        help="Another correct English rendering, never rewritten; repeatable.")] = None,
     to: Annotated[Path | None, typer.Option(
         "--to", show_default=False,
         help="TSV file to add to [default: your glossary, $RUEN_GLOSSARY or the per-user "
@@ -113,7 +133,8 @@ def add(
     """
     path = to or user_glossary_path()
     entry = Entry(ru=ru.strip(), en=en.strip(), note=note,
-                  variants=tuple(v.strip() for v in variant or () if v.strip()))
+                  variants=tuple(v.strip() for v in variant or () if v.strip()),
+                  admitted=tuple(a.strip() for a in admitted or () if a.strip()))
     outcome = add_entry(path, entry)
     forms = Glossary([entry]).forms(entry)
     print(f"{outcome}: {entry.ru} → {entry.en} in {path} ({len(forms)} Russian forms match)")

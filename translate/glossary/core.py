@@ -9,13 +9,12 @@ from functools import cached_property
 from pathlib import Path
 
 from corpus.errors import FormatError
-from corpus.lemma import fold
 from corpus.types import Alternative, Hypothesis, TermState, TermStatus
 from translate.engine.base import ConstrainedRequest, Constraint, DecodeSettings, Engine
-from translate.glossary.entries import Entry, TermMatch
-from translate.glossary.load import DEFAULT_GLOSSARY, read_entries, user_glossary_path
+from translate.glossary.entries import Entry, TermMatch, term_key
+from translate.glossary.load import DEFAULT_GLOSSARY, read_file, user_glossary_path
 from translate.glossary.match import Matcher
-from translate.glossary.verify import contains, rewrite_variants
+from translate.glossary.verify import renders, rewrite_variants
 from translate.pipeline import Enforced
 
 #: An enforced output whose log-probability per token is more than this below the
@@ -26,10 +25,6 @@ from translate.pipeline import Enforced
 MAX_SCORE_DROP = 2.0
 
 
-def _key(entry: Entry) -> str:
-    return " ".join(fold(entry.ru).replace("-", " ").split())
-
-
 def layer(files: Sequence[tuple[Path, list[Entry]]]) -> list[Entry]:
     """One entry per Russian term: inside a file a term may not have two targets; across files
     the later file wins."""
@@ -37,7 +32,7 @@ def layer(files: Sequence[tuple[Path, list[Entry]]]) -> list[Entry]:
     for path, entries in files:
         seen: dict[str, Entry] = {}
         for entry in entries:
-            key = _key(entry)
+            key = term_key(entry.ru)
             if key in seen and seen[key].en != entry.en:
                 first = seen[key]
                 raise FormatError(
@@ -67,10 +62,13 @@ class _Plan:
 class Glossary:
     """Russian terms and their English targets (see `translate.pipeline.TermPolicy`)."""
 
-    def __init__(self, entries: Sequence[Entry], sources: Sequence[str] = (), *,
-                 max_score_drop: float = MAX_SCORE_DROP) -> None:
+    def __init__(self, entries: Sequence[Entry], sources: Sequence[str] = (),
+                 summaries: Sequence[str] = (), *, max_score_drop: float = MAX_SCORE_DROP
+                 ) -> None:
         self.entries = list(entries)
         self.sources = list(sources)
+        #: one line per termbase file: what its concepts became (merged, skipped)
+        self.summaries = list(summaries)
         self.max_score_drop = max_score_drop
         self._matcher = Matcher(self.entries)
 
@@ -79,8 +77,10 @@ class Glossary:
         """A short hash of the entries: part of every translation's provenance."""
         digest = hashlib.sha256()
         for e in sorted(self.entries, key=lambda e: (e.ru, e.en)):
-            digest.update("\t".join([e.ru, e.en, "|".join(e.variants),
-                                     str(e.case_sensitive)]).encode() + b"\n")
+            # admitted renderings only when there are any: older glossaries keep their version
+            digest.update("\t".join([e.ru, e.en, "|".join(e.variants), str(e.case_sensitive),
+                                     *(["|".join(e.admitted)] if e.admitted else [])]
+                                    ).encode() + b"\n")
         return digest.hexdigest()[:12]
 
     def __len__(self) -> int:
@@ -105,7 +105,7 @@ class Glossary:
         statuses = []
         for m in matches:
             state: TermState = "missing"
-            if contains(english, m.entry.en):
+            if renders(english, m.entry):
                 state = "enforced" if m.entry.en in helped else "ok"
             statuses.append(TermStatus(m.surface, m.entry.en, state, m.start, m.end))
         return tuple(statuses)
@@ -143,12 +143,13 @@ class Glossary:
         matches = self.match(source)
         entries = tuple(dict.fromkeys(m.entry for m in matches))
         targets = tuple(dict.fromkeys(e.en for e in entries))
-        had = frozenset(t for t in targets if contains(hypothesis.text, t))
+        # an admitted rendering will do
+        had = frozenset(e.en for e in entries if renders(hypothesis.text, e))
         english = hypothesis.text
         request = None
         if len(had) < len(targets):
             english, _ = rewrite_variants(english, [e for e in entries if e.en not in had])
-            if not all(contains(english, t) for t in targets):
+            if not all(renders(english, e) for e in entries):
                 first = {}  # where each target's source term is (its first occurrence)
                 for m in matches:
                     first.setdefault(m.entry.en, m)
@@ -162,8 +163,8 @@ class Glossary:
         alternatives: list[Alternative] = []
         if decoded is not None:
             text, _ = rewrite_variants(decoded.text, plan.entries)
-            found = sum(contains(text, t) for t in plan.targets)
-            if found > sum(contains(english, t) for t in plan.targets):
+            found = sum(renders(text, e) for e in plan.entries)
+            if found > sum(renders(english, e) for e in plan.entries):
                 if decoded.score >= free.score - self.max_score_drop:
                     english, score = text, decoded.score
                 else:
@@ -191,5 +192,7 @@ def load_glossary(paths: Sequence[Path] = (), *, use_default: bool = True) -> Gl
         if user.exists():
             files.append(user)
     files += [Path(p) for p in paths]
-    entries = layer([(path, read_entries(path)) for path in files])
-    return Glossary(entries, [str(p) for p in files])
+    read = [(path, read_file(path)) for path in files]
+    entries = layer([(path, found.entries) for path, found in read])
+    return Glossary(entries, [str(p) for p in files],
+                    [found.summary.line() for _, found in read if found.summary is not None])

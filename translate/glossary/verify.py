@@ -41,6 +41,11 @@ def contains(english: str, target: str) -> bool:
     return bool(target.strip()) and _pattern(target).search(english) is not None
 
 
+def renders(english: str, entry: Entry) -> bool:
+    """Whether `english` carries the entry's target or one of its admitted renderings."""
+    return any(contains(english, rendering) for rendering in entry.renderings)
+
+
 def find(english: str, target: str) -> re.Match[str] | None:
     return _pattern(target).search(english) if target.strip() else None
 
