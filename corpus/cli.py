@@ -64,22 +64,31 @@ def show(doc: int, db: DbOption = None, json: bool = typer.Option(False, "--json
          history: Annotated[bool, typer.Option(
              "--history", help="Every translation of each sentence, oldest first.")] = False,
          ) -> None:
-    """Show a document's sentences side by side with their current translations.
+    """Show a document's sentences side by side with their current translations: the newest
+    post-edit, else the newest machine translation, else the newest reference; the kind column
+    says which, and where a translation was copied from memory.
 
-    Example: `ruen show 1 --db archive.db`, `ruen show 1 --history`
+    Examples:
+
+    ```
+    ruen show 1 --db archive.db
+    ruen show 1 --history
+    ```
     """
     with open_archive(db) as archive:
         document = archive.document(doc)
         if history:
             _print_history(f"{doc}: {document.title}", archive.history(doc), json)
             return
-        pairs = list(archive.pairs(doc))
+        pairs = list(archive.pairs(doc, fallback_reference=True))
     if json:
         print_json([p.as_json() for p in pairs])
         return
-    table = Table("#", "Russian", "English", title=f"{doc}: {document.title}", show_lines=True)
+    table = Table("#", "Russian", "English", "kind", title=f"{doc}: {document.title}",
+                  show_lines=True)
     for p in pairs:
-        table.add_row(str(p.index), p.ru, p.en)
+        table.add_row(str(p.index), p.ru, p.en,
+                      p.kind + (" (from memory)" if p.origin == "tm" else ""))
     Console().print(table)
 
 
@@ -94,8 +103,11 @@ def _print_history(title: str, entries: list[HistoryEntry], json: bool) -> None:
         previous = e.index
         if first and table.row_count:
             table.add_section()
-        table.add_row(str(e.index) if first else "", e.ru if first else "",
-                      ("▶ " if e.current else "  ") + e.kind, e.en,
+        kind = ("▶ " if e.current else "  ") + e.kind
+        if e.origin == "tm":
+            kind += f"\n  from memory: #{e.source_id} ({e.source})" if e.source_id else \
+                "\n  from memory"
+        table.add_row(str(e.index) if first else "", e.ru if first else "", kind, e.en,
                       e.created + (f"\n{e.system}" if e.system else ""),
                       style=None if e.current else "dim")
     Console().print(table)

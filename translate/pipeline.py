@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from corpus.encoding import CYRILLIC
-from corpus.store import Archive
+from corpus.store import Archive, MemoryHit
 from corpus.text import normalize_source
 from corpus.types import Document, Flag, Hypothesis, Segment, SentencePair, System, TermStatus
 from translate.batching import plan_batches, split_long
@@ -76,18 +76,21 @@ class Pipeline:
         segments = segment(document.text) if segments is None else segments
         sources = [s.ru for s in segments]
         system = self.system
-        memory: dict[str, str] = {}
+        memory: dict[str, MemoryHit] = {}
         if self.archive is not None and self.use_memory:
             memory = self.archive.translation_memory(sources, system)
         english: dict[int, tuple[str, tuple[TermStatus, ...], str]] = {}
+        copied: dict[int, MemoryHit] = {}  # position: the stored translation reused there
         todo: list[int] = []  # positions the model must translate
         for i, ru in enumerate(sources):
             if not CYRILLIC.search(ru):
                 # English, Arabic, numbers, URLs: the model would only garble them; the reader
                 # gets them as they are (flagged in `_flags` when they have letters).
                 english[i] = (ru, (), "copy")
-            elif (en := memory.get(normalize_source(ru))) is not None:
-                english[i] = (en, self.glossary.check(ru, en) if self.glossary else (), "tm")
+            elif (hit := memory.get(normalize_source(ru))) is not None:
+                copied[i] = hit
+                terms = self.glossary.check(ru, hit.en) if self.glossary else ()
+                english[i] = (hit.en, terms, "tm")
             else:
                 todo.append(i)
         if english and self.on_progress:
@@ -98,8 +101,10 @@ class Pipeline:
         pairs = [
             SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
                          origin=origin, terms=terms, flags=self._flags(s.ru, en, terms),
-                         start=s.start, end=s.end)
-            for s, (en, terms, origin) in ((s, english[i]) for i, s in enumerate(segments))
+                         start=s.start, end=s.end,
+                         kind=copied[i].kind if i in copied else "mt",
+                         source_id=copied[i].translation_id if i in copied else None)
+            for i, s in enumerate(segments) for en, terms, origin in (english[i],)
         ]
         doc_id = None
         if self.archive is not None:
