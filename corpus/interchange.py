@@ -9,9 +9,10 @@ newlines). Reading checks everything and reports the file and line of the first 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
+from itertools import count
 from pathlib import Path
 from typing import TextIO
 
@@ -41,7 +42,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
-def _version() -> str:
+def tool_version() -> str:
     try:
         return metadata.version("ruen")
     except metadata.PackageNotFoundError:
@@ -51,15 +52,20 @@ def _version() -> str:
 # ---------------------------------------------------------------- writing
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str, char: Callable[[int, int], str] | None = None) -> str:
+    """Text as XML character data. \\r is escaped (parsers turn a raw one into \\n); characters
+    XML 1.0 cannot carry become `char(number, code point)` markup, by default a TMX
+    `<ph type="x-ruen-char">` holding the code point in hex."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace('"', "&quot;").replace("\r", "&#13;")
-    return _NOT_XML.sub(lambda m: f'<ph type="{CHAR_PH}">{ord(m.group()):04X}</ph>', text)
+    char = char or (lambda _, code: f'<ph type="{CHAR_PH}">{code:04X}</ph>')
+    numbers = count(1)
+    return _NOT_XML.sub(lambda m: char(next(numbers), ord(m.group())), text)
 
 
 def _prop_text(text: str) -> str:
     # props cannot hold inline elements: characters XML cannot carry are dropped from titles
-    return _xml_text(_NOT_XML.sub("", text))
+    return xml_text(_NOT_XML.sub("", text))
 
 
 def tmx_props(title: str, pair: SentencePair) -> list[tuple[str, str]]:
@@ -79,7 +85,7 @@ def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO) -> int:
     each, the second one's tuid ending in `-2`, and so on."""
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n' + TMX_DOCTYPE + "\n")
     out.write('<tmx version="1.4">\n')
-    out.write(f'  <header creationtool="{CREATION_TOOL}" creationtoolversion="{_version()}"'
+    out.write(f'  <header creationtool="{CREATION_TOOL}" creationtoolversion="{tool_version()}"'
               ' segtype="sentence" o-tmf="ruen" adminlang="en" srclang="ru"'
               ' datatype="plaintext"/>\n  <body>\n')
     count = 0
@@ -90,8 +96,8 @@ def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO) -> int:
         out.write(f'    <tu tuid="{tuid}">\n')
         out.writelines(f'      <prop type="{k}">{_prop_text(v)}</prop>\n'
                        for k, v in tmx_props(title, pair))
-        out.write(f'      <tuv xml:lang="ru"><seg>{_xml_text(pair.ru)}</seg></tuv>\n'
-                  f'      <tuv xml:lang="en"><seg>{_xml_text(pair.en)}</seg></tuv>\n'
+        out.write(f'      <tuv xml:lang="ru"><seg>{xml_text(pair.ru)}</seg></tuv>\n'
+                  f'      <tuv xml:lang="en"><seg>{xml_text(pair.en)}</seg></tuv>\n'
                   "    </tu>\n")
         count += 1
     out.write("  </body>\n</tmx>\n")

@@ -632,6 +632,28 @@ class Archive:
                 " VALUES (?, NULL, 'post-edit', ?, 'post-edit', ?)", (segment, en, _now()))
         return True
 
+    def sentence(self, doc_id: int, index: int) -> str:
+        """The Russian of sentence `index` of `doc_id` (an ArchiveError naming what is missing)."""
+        segment = self.segment_id(doc_id, index)
+        return self.db.execute("SELECT ru FROM segments WHERE id = ?", (segment,)).fetchone()[0]
+
+    def add_post_edits(self, edits: Sequence[tuple[int, int, str]]) -> list[bool]:
+        """Store human corrections (doc, index, English), all in one transaction; each becomes
+        its sentence's current translation, unless that English is already stored for the
+        sentence (as any kind: an unchanged target of a file sent out for post-editing).
+        Returns, per edit, whether it was stored."""
+        stored = []
+        with self.transaction():
+            for doc_id, index, en in edits:
+                segment = self.segment_id(doc_id, index)
+                cursor = self.db.execute(
+                    "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
+                    " SELECT ?, NULL, 'post-edit', ?, 'post-edit', ? WHERE NOT EXISTS"
+                    " (SELECT 1 FROM translations WHERE segment_id = ? AND en = ?)",
+                    (segment, en, _now(), segment, en))
+                stored.append(cursor.rowcount == 1)
+        return stored
+
     def history(self, doc_id: int) -> list[HistoryEntry]:
         """Every translation of every sentence of a document, sentence by sentence, oldest
         first; a translation copied from memory says which one it copies."""
