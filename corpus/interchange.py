@@ -185,5 +185,8 @@ def import_file(archive: Archive, path: str | Path, *, kind: Kind | None = None,
     mark each unit's kind), else as references."""
     if kind is not None and kind not in IMPORT_KINDS:
         raise FormatError(f"--kind {kind}: choose one of {', '.join(IMPORT_KINDS)}.")
-    documents = read_pairs_file(path, fmt, kind)
-    return [archive.import_document(d.title, str(path), d.pairs) for d in documents]
+    outcomes: list[ImportOutcome] = []
+    for document in read_pairs_file(path, fmt, kind):
+        outcomes.append(archive.import_document(  # two documents of a file stay two
+            document.title, str(path), document.pairs, exclude=[o.doc_id for o in outcomes]))
+    return outcomes

@@ -21,7 +21,7 @@ import platformdirs
 from corpus.errors import ArchiveError, ArchiveOutdated
 from corpus.lemma import lemma_text
 from corpus.text import normalize_source
-from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus
+from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus, sha256_text
 
 BUSY_TIMEOUT_MS = 30_000
 Selection = Literal["current", "mt", "post-edit", "reference", "all"]
@@ -392,16 +392,23 @@ class Archive:
                 self._add_translation(segment_ids[pair.index], system_id, kind, pair)
         return doc_id
 
-    def _upsert_document(self, document: Document) -> int:
-        found = self.db.execute(
-            "SELECT id FROM documents WHERE sha256 = ?", (document.sha256,)
-        ).fetchone()
-        if found:
+    def _upsert_document(self, document: Document, *, new: bool = False) -> int:
+        """The document with this text, stored if it is not; with `new` always a new one (two
+        imported documents made of the same sentences are still two)."""
+        sha256 = document.sha256
+        found = self.db.execute("SELECT id FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        if found and not new:
             return found[0]
+        number = 0
+        while found:
+            number += 1
+            sha256 = sha256_text(f"{document.text}\x00{number}")
+            found = self.db.execute("SELECT 1 FROM documents WHERE sha256 = ?",
+                                    (sha256,)).fetchone()
         cursor = self.db.execute(
             "INSERT INTO documents (path, title, sha256, text, metadata, created)"
             " VALUES (?,?,?,?,?,?)",
-            (document.path, document.title, document.sha256, document.text,
+            (document.path, document.title, sha256, document.text,
              json.dumps(document.metadata, ensure_ascii=False), _now()),
         )
         return int(cursor.lastrowid)
@@ -683,15 +690,17 @@ class Archive:
         return entries
 
     def import_document(self, title: str, path: str, pairs: Sequence[SentencePair],
-                        kind: Kind | None = None) -> ImportOutcome:
+                        kind: Kind | None = None, *, exclude: Iterable[int] = ()
+                        ) -> ImportOutcome:
         """Store translations of a document's sentences, each as its pair's `kind` (or all as
         `kind`): human ones (`reference`, `post-edit`), or machine ones with their `system`
         signature as ruen exports them. Several pairs may give one sentence several
         translations.
 
         When a stored document has these sentences (by content, case, spacing and ё aside),
-        in this order, the translations are added to it; otherwise a document is made of the
-        sentences (paragraphs separated by blank lines). All or nothing. A translation already
+        in this order, the translations are added to it (never to one of `exclude`: the other
+        documents of the same file); otherwise a document is made of the sentences
+        (paragraphs separated by blank lines). All or nothing. A translation already
         stored (same sentence, kind, system and English) is not added again.
         """
         if kind is not None:
@@ -701,11 +710,12 @@ class Archive:
             raise ArchiveError(f"{path}: nothing to import.")
         sentences = list({p.index: p for p in reversed(pairs)}.values())[::-1]  # first of each
         with self.transaction():
-            found = self._document_with(sentences)
+            found = self._document_with(sentences, frozenset(exclude))
             if found is None:
                 text, placed = _text_of(sentences)
                 doc_id = self._upsert_document(
-                    Document(path=path, title=title, text=text, metadata={"imported": path}))
+                    Document(path=path, title=title, text=text, metadata={"imported": path}),
+                    new=True)
                 segment_ids = self._upsert_segments(doc_id, placed)
             else:
                 doc_id, segment_ids = found
@@ -721,7 +731,7 @@ class Archive:
                 added += cursor.rowcount
         return ImportOutcome(doc_id, found is None, added)
 
-    def _document_with(self, pairs: Sequence[SentencePair]
+    def _document_with(self, pairs: Sequence[SentencePair], exclude: frozenset[int]
                        ) -> tuple[int, dict[int, int]] | None:
         """A stored document having all these sentences (normalised) in this order, the last
         of them being its last (so that a file of one document's start is not taken for it),
@@ -736,7 +746,7 @@ class Archive:
         for doc_id, _ in candidates:
             stored = self.db.execute("SELECT idx, id, ru_norm FROM segments WHERE doc_id = ?"
                                      " ORDER BY idx", (doc_id,)).fetchall()
-            if stored[-1][2] != keys[-1]:
+            if doc_id in exclude or stored[-1][2] != keys[-1]:
                 continue
             at = {idx: (id_, norm) for idx, id_, norm in stored}
             if stored[-1][0] == pairs[-1].index and all(
