@@ -80,8 +80,14 @@ def read_text(path: Path) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise FormatError(f"{path}: broken UTF-16 (byte {exc.start}).") from None
+        except UnicodeDecodeError:
+            text = ""
+        # Bytes that merely start like a UTF-16 BOM decode to CJK and other noise; Russian and
+        # English text in UTF-16 is mostly Latin, Cyrillic and punctuation.
+        usual = sum(c < "\u0500" or "\u2000" <= c <= "\u206f" for c in text)
+        if not text or usual < len(text) / 2:
+            raise FormatError(f"{path}: not UTF-8 text, and not UTF-16 either despite its "
+                              "first two bytes; convert it to UTF-8 first.")
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -184,6 +190,26 @@ def read_jsonl(path: Path) -> list[Row]:
 # ---------------------------------------------------------------- TMX
 
 
+def _utf16(path: Path) -> bool:
+    with path.open("rb") as stream:
+        return stream.read(2) in (b"\xff\xfe", b"\xfe\xff")
+
+
+def xml_parser(path: Path, namespace_separator: str | None = None) -> expat.XMLParserType:
+    """An expat parser for the file: UTF-16 with a BOM (Trados, memoQ) is handed to expat as
+    UTF-8, since expat does not know every name such files declare (utf-16-le...)."""
+    return expat.ParserCreate("UTF-8" if _utf16(path) else None, namespace_separator)
+
+
+def parse_xml_file(parser: expat.XMLParserType, path: Path) -> None:
+    """Feed a file to a parser made by `xml_parser` (streamed, unless UTF-16)."""
+    if _utf16(path):
+        parser.Parse(path.read_bytes().decode("utf-16").encode("utf-8"), True)
+        return
+    with path.open("rb") as stream:
+        parser.ParseFile(stream)
+
+
 def _kind(path: Path, line: int, value: object) -> str:
     if value and value not in KINDS:
         raise FormatError(f"{path}:{line}: kind {value!r}; ruen knows {', '.join(KINDS)}.")
@@ -207,7 +233,7 @@ class _TmxReader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.parser = expat.ParserCreate()
+        self.parser = xml_parser(path)
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
         self.parser.CharacterDataHandler = self.text
@@ -223,8 +249,7 @@ class _TmxReader:
 
     def read(self) -> list[Row]:
         try:
-            with self.path.open("rb") as stream:
-                self.parser.ParseFile(stream)  # expat reads UTF-8 and UTF-16 (BOM or declared)
+            parse_xml_file(self.parser, self.path)
         except expat.ExpatError as exc:
             raise FormatError(f"{self.path}:{exc.lineno}: not well-formed XML "
                               f"({expat.ErrorString(exc.code)}).") from None

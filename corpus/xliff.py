@@ -29,6 +29,7 @@ from xml.parsers import expat
 
 from corpus.errors import ArchiveError, FormatError, RuenError
 from corpus.interchange import CREATION_TOOL, tool_version, xml_text
+from corpus.readers import parse_xml_file, xml_parser
 from corpus.store import Archive
 from corpus.text import normalize_source
 from corpus.types import Document, SentencePair
@@ -109,7 +110,7 @@ class _XliffReader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser = xml_parser(path, namespace_separator=" ")
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
         self.parser.CharacterDataHandler = self.text
@@ -126,8 +127,7 @@ class _XliffReader:
 
     def read(self) -> list[XliffUnit]:
         try:
-            with self.path.open("rb") as stream:
-                self.parser.ParseFile(stream)
+            parse_xml_file(self.parser, self.path)
         except expat.ExpatError as exc:
             raise FormatError(f"{self.path}:{exc.lineno}: not well-formed XML "
                               f"({expat.ErrorString(exc.code)}).") from None
