@@ -232,15 +232,14 @@ def import_(
             for outcome in import_file(archive, path, kind=kind, fmt=fmt):  # type: ignore[arg-type]
                 report.append({"file": str(path), "doc": outcome.doc_id,
                                "new_document": outcome.new_document, "added": outcome.added,
-                               "kind": kind or "as marked"})
+                               "kind": ", ".join(outcome.kinds or [kind or "reference"])})
     if json:
         print_json(report)
         return
     for r in report:
         where = "new document" if r["new_document"] else "existing document"
         unchanged = f", {r['unchanged']} unchanged" if "unchanged" in r else ""
-        kind_text = "" if r["kind"] == "as marked" else f" {r['kind']}"
-        print(f"{r['file']}: {r['added']}{kind_text} translation(s) into {where} "
+        print(f"{r['file']}: {r['added']} {r['kind']} translation(s) into {where} "
               f"{r['doc']}{unchanged}")
 
 

@@ -3,16 +3,17 @@
 Export then import gives back the same sentences, translations, documents and positions: text
 is written so that any character survives (TMX escapes `\\r` as `&#13;` and characters XML 1.0
 cannot hold as `<ph type="x-ruen-char">` with their code point; TSV backslash-escapes tabs and
-newlines). Reading checks everything and reports the file and line of the first problem.
+newlines). Reading (corpus.readers) checks everything and reports the file and line of the
+first problem; here the rows read become documents and are stored.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
-from itertools import count
 from pathlib import Path
 from typing import TextIO
 
@@ -59,7 +60,7 @@ def xml_text(text: str, char: Callable[[int, int], str] | None = None) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace('"', "&quot;").replace("\r", "&#13;")
     char = char or (lambda _, code: f'<ph type="{CHAR_PH}">{code:04X}</ph>')
-    numbers = count(1)
+    numbers = itertools.count(1)
     return _NOT_XML.sub(lambda m: char(next(numbers), ord(m.group())), text)
 
 

@@ -195,19 +195,41 @@ def _utf16(path: Path) -> bool:
         return stream.read(2) in (b"\xff\xfe", b"\xfe\xff")
 
 
-def xml_parser(path: Path, namespace_separator: str | None = None) -> expat.XMLParserType:
-    """An expat parser for the file: UTF-16 with a BOM (Trados, memoQ) is handed to expat as
-    UTF-8, since expat does not know every name such files declare (utf-16-le...)."""
-    return expat.ParserCreate("UTF-8" if _utf16(path) else None, namespace_separator)
+class ExpatReader:
+    """The frame of ruen's XML readers (TMX here, XLIFF in corpus.xliff): an expat parser
+    calling `start`, `end` and `text`, errors naming the file and line. UTF-16 with a BOM
+    (Trados, memoQ) is handed to expat as UTF-8, since expat does not know every name such
+    files declare (utf-16-le...); other files are streamed."""
 
+    def __init__(self, path: Path, namespace_separator: str | None = None) -> None:
+        self.path = path
+        self.parser = expat.ParserCreate("UTF-8" if _utf16(path) else None,
+                                         namespace_separator)
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = self.end
+        self.parser.CharacterDataHandler = self.text
 
-def parse_xml_file(parser: expat.XMLParserType, path: Path) -> None:
-    """Feed a file to a parser made by `xml_parser` (streamed, unless UTF-16)."""
-    if _utf16(path):
-        parser.Parse(path.read_bytes().decode("utf-16").encode("utf-8"), True)
-        return
-    with path.open("rb") as stream:
-        parser.ParseFile(stream)
+    def start(self, name: str, attrs: dict[str, str]) -> None: ...
+
+    def end(self, name: str) -> None: ...
+
+    def text(self, data: str) -> None: ...
+
+    def error(self, message: str, line: int | None = None) -> FormatError:
+        return FormatError(f"{self.path}:{line or self.parser.CurrentLineNumber}: {message}")
+
+    def parse(self) -> None:
+        try:
+            if _utf16(self.path):
+                self.parser.Parse(self.path.read_bytes().decode("utf-16").encode("utf-8"), True)
+            else:
+                with self.path.open("rb") as stream:
+                    self.parser.ParseFile(stream)
+        except expat.ExpatError as exc:
+            raise FormatError(f"{self.path}:{exc.lineno}: not well-formed XML "
+                              f"({expat.ErrorString(exc.code)}).") from None
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"{self.path}: broken UTF-16 (byte {exc.start}).") from None
 
 
 def _kind(path: Path, line: int, value: object) -> str:
@@ -228,15 +250,11 @@ def _int(path: Path, line: int, what: str, value: object) -> int | None:
     return number
 
 
-class _TmxReader:
-    """A streaming TMX reader (expat) that remembers the line of every unit."""
+class _TmxReader(ExpatReader):
+    """A streaming TMX reader that remembers the line of every unit."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.parser = xml_parser(path)
-        self.parser.StartElementHandler = self.start
-        self.parser.EndElementHandler = self.end
-        self.parser.CharacterDataHandler = self.text
+        super().__init__(path)
         self.units: list[Row] = []
         self.stack: list[str] = []
         self.unit: dict | None = None
@@ -244,15 +262,8 @@ class _TmxReader:
         self.skip = 0  # depth inside inline native codes
         self.char_code: list[str] | None = None
 
-    def error(self, message: str, line: int | None = None) -> FormatError:
-        return FormatError(f"{self.path}:{line or self.parser.CurrentLineNumber}: {message}")
-
     def read(self) -> list[Row]:
-        try:
-            parse_xml_file(self.parser, self.path)
-        except expat.ExpatError as exc:
-            raise FormatError(f"{self.path}:{exc.lineno}: not well-formed XML "
-                              f"({expat.ErrorString(exc.code)}).") from None
+        self.parse()
         return self.units
 
     def start(self, name: str, attrs: dict[str, str]) -> None:

@@ -251,6 +251,7 @@ class ImportOutcome:
     doc_id: int
     new_document: bool
     added: int  # translations stored (identical ones already there are skipped)
+    kinds: tuple[str, ...] = ()  # the kinds of those stored, in the order first stored
 
 
 class Archive:
@@ -719,7 +720,7 @@ class Archive:
                 segment_ids = self._upsert_segments(doc_id, placed)
             else:
                 doc_id, segment_ids = found
-            added = 0
+            added, kinds = 0, {}
             for p in pairs:
                 system_id = self.system_id(system_from_signature(p.system)) if p.system else None
                 cursor = self.db.execute(
@@ -729,7 +730,9 @@ class Archive:
                     (segment_ids[p.index], system_id, p.kind, p.en, p.origin, _now(),
                      segment_ids[p.index], p.kind, p.en, system_id))
                 added += cursor.rowcount
-        return ImportOutcome(doc_id, found is None, added)
+                if cursor.rowcount:
+                    kinds[p.kind] = None
+        return ImportOutcome(doc_id, found is None, added, tuple(kinds))
 
     def _document_with(self, pairs: Sequence[SentencePair], exclude: frozenset[int]
                        ) -> tuple[int, dict[int, int]] | None:

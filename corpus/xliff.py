@@ -25,11 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
-from xml.parsers import expat
 
 from corpus.errors import ArchiveError, FormatError, RuenError
 from corpus.interchange import CREATION_TOOL, tool_version, xml_text
-from corpus.readers import parse_xml_file, xml_parser
+from corpus.readers import ExpatReader
 from corpus.store import Archive
 from corpus.text import normalize_source
 from corpus.types import Document, SentencePair
@@ -105,15 +104,11 @@ class XliffUnit:
     state: str = ""
 
 
-class _XliffReader:
-    """A streaming reader (expat, namespaces folded away) that remembers every unit's line."""
+class _XliffReader(ExpatReader):
+    """A streaming reader (namespaces folded away) that remembers every unit's line."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.parser = xml_parser(path, namespace_separator=" ")
-        self.parser.StartElementHandler = self.start
-        self.parser.EndElementHandler = self.end
-        self.parser.CharacterDataHandler = self.text
+        super().__init__(path, namespace_separator=" ")
         self.units: list[XliffUnit] = []
         self.depth = 0
         self.unit: dict | None = None
@@ -122,15 +117,8 @@ class _XliffReader:
         self.native = 0  # depth inside native codes (dropped)
         self.char: list[str] | None = None  # inside ruen's <ph ctype="x-ruen-char">
 
-    def error(self, message: str, line: int | None = None) -> FormatError:
-        return FormatError(f"{self.path}:{line or self.parser.CurrentLineNumber}: {message}")
-
     def read(self) -> list[XliffUnit]:
-        try:
-            parse_xml_file(self.parser, self.path)
-        except expat.ExpatError as exc:
-            raise FormatError(f"{self.path}:{exc.lineno}: not well-formed XML "
-                              f"({expat.ErrorString(exc.code)}).") from None
+        self.parse()
         if not self.units:
             raise FormatError(f"{self.path}: no <trans-unit> found.")
         return self.units

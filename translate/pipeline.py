@@ -98,14 +98,16 @@ class Pipeline:
         for i, (en, terms) in zip(todo, self.translate([sources[i] for i in todo]), strict=True):
             english[i] = (en, terms, "mt")
 
-        pairs = [
-            SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
-                         origin=origin, terms=terms, flags=self._flags(s.ru, en, terms),
-                         start=s.start, end=s.end,
-                         kind=copied[i].kind if i in copied else "mt",
-                         source_id=copied[i].translation_id if i in copied else None)
-            for i, s in enumerate(segments) for en, terms, origin in (english[i],)
-        ]
+        pairs = []
+        for i, s in enumerate(segments):
+            en, terms, origin = english[i]
+            hit = copied.get(i)
+            kind = hit.kind if hit else "mt"  # a reused post-edit stays a post-edit
+            pairs.append(SentencePair(
+                doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en, origin=origin,
+                terms=terms, flags=self._flags(s.ru, en, terms), start=s.start, end=s.end,
+                kind=kind, source_id=hit.translation_id if hit else None,
+                system=system.signature if kind == "mt" and origin != "copy" else ""))
         doc_id = None
         if self.archive is not None:
             doc_id = self.archive.save_document(document, pairs, system)
