@@ -709,7 +709,10 @@ class Archive:
         pairs = sorted(pairs, key=lambda p: p.index)
         if not pairs:
             raise ArchiveError(f"{path}: nothing to import.")
-        sentences = list({p.index: p for p in reversed(pairs)}.values())[::-1]  # first of each
+        sentences: list[SentencePair] = []  # the first pair of each position
+        for p in pairs:
+            if not sentences or sentences[-1].index != p.index:
+                sentences.append(p)
         with self.transaction():
             found = self._document_with(sentences, frozenset(exclude))
             if found is None:
@@ -720,7 +723,7 @@ class Archive:
                 segment_ids = self._upsert_segments(doc_id, placed)
             else:
                 doc_id, segment_ids = found
-            added, kinds = 0, {}
+            added, kinds = 0, dict[str, None]()  # kinds stored, in order
             for p in pairs:
                 system_id = self.system_id(system_from_signature(p.system)) if p.system else None
                 cursor = self.db.execute(
