@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -24,8 +25,10 @@ from corpus.interchange import (
     write_tmx,
 )
 from corpus.search import DEFAULT_LIMIT, LANGS, Hit, Searcher, kwic_window, search
-from corpus.store import Archive, HistoryEntry, default_archive_path
+from corpus.store import SELECTIONS, Archive, HistoryEntry, default_archive_path
 from corpus.tm import DEFAULT_THRESHOLD, lookup
+from corpus.types import SentencePair
+from corpus.xliff import import_xliff, is_xliff, write_xliff
 
 app = App()
 
@@ -64,22 +67,31 @@ def show(doc: int, db: DbOption = None, json: bool = typer.Option(False, "--json
          history: Annotated[bool, typer.Option(
              "--history", help="Every translation of each sentence, oldest first.")] = False,
          ) -> None:
-    """Show a document's sentences side by side with their current translations.
+    """Show a document's sentences side by side with their current translations: the newest
+    post-edit, else the newest machine translation, else the newest reference; the kind column
+    says which, and where a translation was copied from memory.
 
-    Example: `ruen show 1 --db archive.db`, `ruen show 1 --history`
+    Examples:
+
+    ```
+    ruen show 1 --db archive.db
+    ruen show 1 --history
+    ```
     """
     with open_archive(db) as archive:
         document = archive.document(doc)
         if history:
             _print_history(f"{doc}: {document.title}", archive.history(doc), json)
             return
-        pairs = list(archive.pairs(doc))
+        pairs = list(archive.pairs(doc, fallback_reference=True))
     if json:
         print_json([p.as_json() for p in pairs])
         return
-    table = Table("#", "Russian", "English", title=f"{doc}: {document.title}", show_lines=True)
+    table = Table("#", "Russian", "English", "kind", title=f"{doc}: {document.title}",
+                  show_lines=True)
     for p in pairs:
-        table.add_row(str(p.index), p.ru, p.en)
+        table.add_row(str(p.index), p.ru, p.en,
+                      p.kind + (" (from memory)" if p.origin == "tm" else ""))
     Console().print(table)
 
 
@@ -94,9 +106,12 @@ def _print_history(title: str, entries: list[HistoryEntry], json: bool) -> None:
         previous = e.index
         if first and table.row_count:
             table.add_section()
-        table.add_row(str(e.index) if first else "", e.ru if first else "",
-                      ("▶ " if e.current else "  ") + e.kind,
-                      e.en + ("" if e.score is None else f"\n(log-prob per token {e.score:.2f})"),
+        kind = ("▶ " if e.current else "  ") + e.kind
+        if e.origin == "tm":
+            kind += f"\n  from memory: #{e.source_id} ({e.source})" if e.source_id else \
+                "\n  from memory"
+        en = e.en + ("" if e.score is None else f"\n(log-prob per token {e.score:.2f})")
+        table.add_row(str(e.index) if first else "", e.ru if first else "", kind, en,
                       e.created + (f"\n{e.system}" if e.system else ""),
                       style=None if e.current else "dim")
     Console().print(table)
@@ -106,46 +121,64 @@ def _print_history(title: str, entries: list[HistoryEntry], json: bool) -> None:
 def export(
     db: DbOption = None,
     fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="tsv | jsonl | text | tmx | moses")] = "tsv",
+        "--format", "-f", help="tsv | jsonl | text | tmx | xliff | moses")] = "tsv",
     doc: Annotated[list[int] | None, typer.Option("--doc", help="Only these documents.")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="File; for moses the NAME of NAME.ru and NAME.en")] = None,
+    kind: Annotated[str, typer.Option(
+        "--kind", help="current (post-edit, else mt, else reference) | mt | post-edit | "
+                       "reference | all (every translation, one unit each)")] = "current",
 ) -> None:
-    """Write every stored sentence pair (current translations), in document order.
+    """Write stored sentence pairs in document order: each sentence's current translation, or
+    every translation of one kind, or all of them.
 
     Examples:
 
     ```
     ruen export --db archive.db --format tsv -o pairs.tsv
     ruen export --format tmx --doc 3 -o article3.tmx
+    ruen export --format tmx --kind all -o everything.tmx   # one <tu> per translation
+    ruen export --format xliff --doc 3 -o article3.xlf      # post-edit it in a CAT tool
     ruen export --format moses -o corpus    # writes corpus.ru and corpus.en
     ```
     """
-    if fmt not in (*PAIR_FORMATS, "tmx", "moses"):
-        raise typer.BadParameter(f"choose one of {', '.join(PAIR_FORMATS)}, tmx, moses",
+    if fmt not in (*PAIR_FORMATS, "tmx", "xliff", "moses"):
+        raise typer.BadParameter(f"choose one of {', '.join(PAIR_FORMATS)}, tmx, xliff, moses",
                                  param_hint="--format")
+    if kind not in SELECTIONS:
+        raise typer.BadParameter(f"choose one of {', '.join(SELECTIONS)}", param_hint="--kind")
+    if fmt == "xliff" and kind != "current":
+        raise typer.BadParameter("XLIFF has one target per sentence: the current one",
+                                 param_hint="--kind")
     if fmt == "moses" and output is None:
         raise typer.BadParameter("moses writes two files: give their NAME with -o NAME",
                                  param_hint="--output")
     with open_archive(db) as archive:
         ids = doc or [d.id for d in archive.documents()]
-        titles = {i: archive.document(i).title for i in ids}
-        if fmt == "tmx":
+        documents = {i: archive.document(i) for i in ids}
+
+        def pairs(doc_id: int) -> Iterator[SentencePair]:
+            return archive.pairs(doc_id, kind=kind, fallback_reference=True)  # type: ignore[arg-type]
+
+        if fmt in ("tmx", "xliff"):
             with output.open("w", encoding="utf-8") if output else _stdout() as out:
-                write_tmx(((titles[i], p) for i in ids for p in archive.pairs(i)), out)
+                if fmt == "tmx":
+                    write_tmx(((documents[i].title, p) for i in ids for p in pairs(i)), out)
+                else:
+                    write_xliff(((documents[i], pairs(i)) for i in ids), out)
             return
         if fmt == "moses":
             ru_path, en_path = moses_paths(output)  # type: ignore[arg-type]
             with ru_path.open("w", encoding="utf-8") as ru, \
                     en_path.open("w", encoding="utf-8") as en:
-                count = write_moses((p for i in ids for p in archive.pairs(i)), ru, en)
+                count = write_moses((p for i in ids for p in pairs(i)), ru, en)
             err.print(f"{count} line pairs: {ru_path}, {en_path}")
             return
         out = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
             for doc_id in ids:
-                separator = paragraph_separator(archive.document(doc_id).text)
-                write_pairs(archive.pairs(doc_id), fmt, out, separator)
+                separator = paragraph_separator(documents[doc_id].text)
+                write_pairs(pairs(doc_id), fmt, out, separator)
         finally:
             if output:
                 out.close()
@@ -163,38 +196,52 @@ class _stdout:
 
 @app.command("import")
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="TMX, TSV or JSONL files.",
+    files: Annotated[list[Path], typer.Argument(help="TMX, TSV, JSONL or XLIFF files.",
                                                 show_default=False)],
-    kind: Annotated[str, typer.Option(help=" | ".join(IMPORT_KINDS))] = "reference",
+    kind: Annotated[str | None, typer.Option(
+        help=" | ".join(IMPORT_KINDS) + " [default: as each unit of a ruen export says, "
+             "else reference]", show_default=False)] = None,
     fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="auto | " + " | ".join(IMPORT_FORMATS))] = "auto",
+        "--format", "-f", help="auto | " + " | ".join(IMPORT_FORMATS) + " | xliff")] = "auto",
     db: DbOption = None,
     json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Store human translations from TMX, TSV or JSONL files as references or post-edits.
+    """Store human translations from TMX, TSV or JSONL files as references or post-edits, or
+    the changed targets of an XLIFF file post-edited in a CAT tool as post-edits.
 
-    Sentences of a document already in the archive get the translations added; others become
-    new documents. A malformed file stores nothing and names its line.
+    A file whose sentences are a stored document's (by content, to its last sentence) adds its
+    translations to that document; others become new documents. A malformed file stores
+    nothing and names its line. TSV: `ru<TAB>en`, with or without a header row (`ru<TAB>en`,
+    `source<TAB>target`, language tags...).
 
     Examples:
 
     ```
-    ruen import memory.tmx --kind reference
+    ruen import memory.tmx
     ruen import corrected.jsonl --kind post-edit --db archive.db
+    ruen import article3.xlf        # the targets changed in the CAT tool become post-edits
     ```
     """
     report = []
     with open_archive(db, readonly=False) as archive:
         for path in files:
+            if fmt == "xliff" or (fmt == "auto" and is_xliff(path)):
+                report += [{"file": str(path), "doc": o.doc_id, "new_document": False,
+                            "added": o.edited, "unchanged": o.unchanged, "kind": "post-edit"}
+                           for o in import_xliff(archive, path)]
+                continue
             for outcome in import_file(archive, path, kind=kind, fmt=fmt):  # type: ignore[arg-type]
                 report.append({"file": str(path), "doc": outcome.doc_id,
-                               "new_document": outcome.new_document, "added": outcome.added})
+                               "new_document": outcome.new_document, "added": outcome.added,
+                               "kind": ", ".join(outcome.kinds or [kind or "reference"])})
     if json:
         print_json(report)
         return
     for r in report:
         where = "new document" if r["new_document"] else "existing document"
-        print(f"{r['file']}: {r['added']} {kind} translation(s) into {where} {r['doc']}")
+        unchanged = f", {r['unchanged']} unchanged" if "unchanged" in r else ""
+        print(f"{r['file']}: {r['added']} {r['kind']} translation(s) into {where} "
+              f"{r['doc']}{unchanged}")
 
 
 @app.command()

@@ -14,15 +14,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 
 from corpus.errors import ArchiveError, ArchiveOutdated
 from corpus.lemma import english_lemma_text, lemma_text
 from corpus.text import normalize_source
-from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus
+from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus, sha256_text
 
 BUSY_TIMEOUT_MS = 30_000
+Selection = Literal["current", "mt", "post-edit", "reference", "all"]
+SELECTIONS: tuple[Selection, ...] = ("current", "mt", "post-edit", "reference", "all")
+# The current translation: post-edits before machine translations before references.
+_CURRENT_ORDER = "CASE t.kind WHEN 'post-edit' THEN 0 WHEN 'mt' THEN 1 ELSE 2 END"
 
 
 def default_archive_path() -> Path:
@@ -198,6 +203,32 @@ def _migration_6(db: sqlite3.Connection) -> None:
         """)
 
 
+def _migration_5(db: sqlite3.Connection) -> None:
+    """Provenance of translations reused from memory: `source_translation_id` is the stored
+    translation a reused one copies (origin 'tm'). Earlier reuses were stored as machine
+    translations of the running system; each gets the oldest earlier identical translation of
+    an identical sentence as its source, and a copied post-edit becomes a post-edit again
+    (no system), so the archive no longer credits the model with a human's sentence."""
+    db.execute("ALTER TABLE translations ADD COLUMN source_translation_id INTEGER"
+               " REFERENCES translations(id) ON DELETE SET NULL")
+    db.execute("CREATE INDEX translations_source ON translations(source_translation_id)")
+    reused = db.execute(
+        """SELECT t.id, (SELECT o.id FROM translations o JOIN segments os ON os.id = o.segment_id
+                          WHERE os.ru_norm = s.ru_norm AND o.en = t.en AND o.id < t.id
+                            AND o.kind != 'reference'
+                          ORDER BY o.kind = 'post-edit' DESC, o.id LIMIT 1)
+           FROM translations t JOIN segments s ON s.id = t.segment_id
+           WHERE t.origin = 'tm'""").fetchall()
+    for translation_id, source_id in reused:
+        if source_id is None:
+            continue
+        db.execute(
+            """UPDATE translations SET source_translation_id = ?,
+                   kind = (SELECT kind FROM translations WHERE id = ?),
+                   system_id = (SELECT system_id FROM translations WHERE id = ?)
+               WHERE id = ?""", (source_id, source_id, source_id, translation_id))
+
+
 def _migration_7(db: sqlite3.Connection) -> None:
     """Other translations the model made of a sentence (see `corpus.types.Alternative`), kept
     beside the translation stored: the unconstrained output of an enforced sentence, or a
@@ -221,7 +252,7 @@ def _no_migration(db: sqlite3.Connection) -> None:
 
 # Migration N brings an archive from user_version N-1 to N. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migration_1, _migration_2, _no_migration, _no_migration, _no_migration, _migration_6,
+    _migration_1, _migration_2, _no_migration, _no_migration, _migration_5, _migration_6,
     _migration_7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -249,6 +280,19 @@ class HistoryEntry:
     current: bool
     # An alternative (kind `mt, unconstrained`, ...): the model's log-probability per token.
     score: float | None = None
+    id: int = 0
+    origin: str = ""  # mt | tm (copied from memory) | copy | post-edit | reference
+    source_id: int | None = None  # origin tm: the translation copied
+    source: str = ""  # where that one is: "post-edit of 3:7"
+
+
+@dataclass(frozen=True)
+class MemoryHit:
+    """A stored translation of an identical sentence, found by translation memory."""
+
+    en: str
+    translation_id: int  # the original (a copy of a copy leads back to the first one)
+    kind: Kind
 
 
 @dataclass(frozen=True)
@@ -266,6 +310,7 @@ class ImportOutcome:
     doc_id: int
     new_document: bool
     added: int  # translations stored (identical ones already there are skipped)
+    kinds: tuple[str, ...] = ()  # the kinds of those stored, in the order first stored
 
 
 class Archive:
@@ -397,23 +442,34 @@ class Archive:
         """
         pairs = list(pairs)
         with self.transaction():
-            doc_id = self._upsert_document(document)
+            doc_id = self.find_document(document.sha256)
+            if doc_id is None and (doc_id := self._same_sentences(pairs)) is not None:
+                self._adopt(doc_id, document, pairs)
+            if doc_id is None:
+                doc_id = self._upsert_document(document)
             segment_ids = self._upsert_segments(doc_id, pairs)
             system_id = self.system_id(system)
             for pair in pairs:
                 self._add_translation(segment_ids[pair.index], system_id, kind, pair)
         return doc_id
 
-    def _upsert_document(self, document: Document) -> int:
-        found = self.db.execute(
-            "SELECT id FROM documents WHERE sha256 = ?", (document.sha256,)
-        ).fetchone()
-        if found:
+    def _upsert_document(self, document: Document, *, new: bool = False) -> int:
+        """The document with this text, stored if it is not; with `new` always a new one (two
+        imported documents made of the same sentences are still two)."""
+        sha256 = document.sha256
+        found = self.db.execute("SELECT id FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        if found and not new:
             return found[0]
+        number = 0
+        while found:
+            number += 1
+            sha256 = sha256_text(f"{document.text}\x00{number}")
+            found = self.db.execute("SELECT 1 FROM documents WHERE sha256 = ?",
+                                    (sha256,)).fetchone()
         cursor = self.db.execute(
             "INSERT INTO documents (path, title, sha256, text, metadata, created)"
             " VALUES (?,?,?,?,?,?)",
-            (document.path, document.title, document.sha256, document.text,
+            (document.path, document.title, sha256, document.text,
              json.dumps(document.metadata, ensure_ascii=False), _now()),
         )
         return int(cursor.lastrowid)
@@ -430,10 +486,19 @@ class Archive:
 
     def _add_translation(self, segment_id: int, system_id: int | None, kind: Kind,
                          pair: SentencePair) -> int | None:
+        if pair.source_id is not None:
+            # A copy from memory is what its source is: a human's post-edit keeps no system,
+            # an earlier machine translation keeps the system that made it.
+            kind, system_id = self.db.execute(
+                "SELECT kind, system_id FROM translations WHERE id = ?",
+                (pair.source_id,)).fetchone()
         cursor = self.db.execute(
-            "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
-            " VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",  # not OR IGNORE: NOT NULL must fail
-            (segment_id, system_id, kind, pair.en, pair.origin, _now()),
+            "INSERT INTO translations (segment_id, system_id, kind, en, origin, created,"
+            " source_translation_id) SELECT ?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM"
+            " translations WHERE segment_id = ? AND kind = ? AND en = ? AND kind != 'mt')"
+            " ON CONFLICT DO NOTHING",  # not OR IGNORE: NOT NULL must fail
+            (segment_id, system_id, kind, pair.en, pair.origin, _now(), pair.source_id,
+             segment_id, kind, pair.en),
         )
         if not cursor.rowcount:
             return None
@@ -477,43 +542,63 @@ class Archive:
         row = self.db.execute("SELECT id FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
-    def pairs(self, doc_id: int | None = None, system: System | None = None
+    def pairs(self, doc_id: int | None = None, system: System | None = None, *,
+              kind: Selection = "current", fallback_reference: bool = False
               ) -> Iterator[SentencePair]:
-        """Every stored sentence with its current translation, in document order.
+        """Stored sentences with their translations, in document order.
 
-        The current translation is the newest post-edit, else the newest machine translation
-        (of `system`, when given). Sentences with no translation are skipped.
+        `kind` "current": the newest post-edit, else the newest machine translation (of
+        `system`, when given), else with `fallback_reference` the newest reference; sentences
+        with none of these are skipped. "mt", "post-edit", "reference": every translation of
+        that kind; "all": every translation, oldest first within a sentence.
         """
-        for _, pair in self.current_translations(doc_id, system):
+        for _, pair in self.current_translations(doc_id, system, kind=kind,
+                                                 fallback_reference=fallback_reference):
             yield pair
 
-    def current_translations(self, doc_id: int | None = None, system: System | None = None
+    def current_translations(self, doc_id: int | None = None, system: System | None = None,
+                             *, kind: Selection = "current", fallback_reference: bool = False
                              ) -> Iterator[tuple[int, SentencePair]]:
         """As `pairs`, each with the id of its translation (to attach QA flags to it)."""
-        where, params = [], []
-        if doc_id is not None:
-            where.append("s.doc_id = ?")
-            params.append(doc_id)
-        mt_filter = ""
+        if kind not in SELECTIONS:
+            raise ValueError(f"unknown kind {kind!r}")
+        conditions: list[str] = []  # on the translations t, in the order of `params`
+        params: list[object] = []
         if system is not None:
-            mt_filter = " AND (t.kind = 'post-edit' OR t.system_id = ?)"
-            params.insert(0, self.find_system(system))  # None: post-edits only
+            conditions.append("(t.kind != 'mt' OR t.system_id = ?)")
+            params.append(self.find_system(system))  # None: human translations only
+        if kind == "current":
+            if not fallback_reference:
+                conditions.append("t.kind != 'reference'")
+            join = f"""t.id = (
+                SELECT t.id FROM translations t
+                WHERE t.segment_id = s.id{"".join(" AND " + c for c in conditions)}
+                ORDER BY {_CURRENT_ORDER}, t.id DESC LIMIT 1)"""
+        else:
+            if kind != "all":
+                conditions.append("t.kind = ?")
+                params.append(kind)
+            join = " AND ".join(["t.segment_id = s.id", *conditions])
+        where = ""
+        if doc_id is not None:
+            where = "WHERE s.doc_id = ?"
+            params.append(doc_id)
         sql = f"""
             SELECT s.doc_id, s.idx, s.paragraph, s.start, s."end", s.ru, t.id AS tid, t.en,
-                   CASE t.kind WHEN 'post-edit' THEN 'post-edit' ELSE t.origin END AS origin
+                   t.kind, t.origin, t.source_translation_id AS source,
+                   y.model, y.revision, y.backend, y.settings
             FROM segments s
-            JOIN translations t ON t.id = (
-                SELECT t.id FROM translations t
-                WHERE t.segment_id = s.id AND t.kind != 'reference'{mt_filter}
-                ORDER BY t.kind = 'post-edit' DESC, t.id DESC LIMIT 1)
-            {"WHERE " + " AND ".join(where) if where else ""}
-            ORDER BY s.doc_id, s.idx
+            JOIN translations t ON {join}
+            LEFT JOIN systems y ON y.id = t.system_id
+            {where}
+            ORDER BY s.doc_id, s.idx, t.id
         """
         for row in self.db.execute(sql, params).fetchall():
             yield row["tid"], SentencePair(
                 doc=row["doc_id"], index=row["idx"], paragraph=row["paragraph"],
                 ru=row["ru"], en=row["en"], origin=row["origin"], start=row["start"],
                 end=row["end"], terms=self._terms(row["tid"]), flags=self._flags(row["tid"]),
+                kind=row["kind"], source_id=row["source"], system=_signature(row),
             )
 
     def references(self, doc_id: int) -> dict[int, str]:
@@ -559,26 +644,38 @@ class Archive:
             (translation_id,))
         return tuple(Flag(r[0], r[1], r[2]) for r in rows)
 
-    def translation_memory(self, sources: Iterable[str], system: System) -> dict[str, str]:
-        """Stored translations of identical sources (normalised), post-edits first, then the
-        newest output of `system`. Returns {normalised source: English}."""
+    def translation_memory(self, sources: Iterable[str], system: System
+                           ) -> dict[str, MemoryHit]:
+        """Stored translations of identical sources (normalised): the newest post-edit, else
+        the newest output of `system`. Returns {normalised source: hit}; a hit keeps the id
+        of the translation it copies, so that storing it records where it came from."""
         keys = sorted({normalize_source(s) for s in sources})
-        found: dict[str, str] = {}
+        found: dict[str, MemoryHit] = {}
         system_id = self.find_system(system)  # None: post-edits only
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                f"""SELECT s.ru_norm, t.en FROM segments s JOIN translations t
+                f"""SELECT s.ru_norm, t.en, t.id, t.kind FROM segments s JOIN translations t
                     ON t.segment_id = s.id
                     WHERE s.ru_norm IN ({marks})
                       AND (t.kind = 'post-edit' OR (t.kind = 'mt' AND t.system_id = ?))
                     ORDER BY t.kind = 'post-edit', t.id""",
                 [*chunk, system_id],
             )
-            for key, en in rows:
-                found[key] = en  # later rows win: post-edits come last, newest last
+            for key, en, translation_id, kind in rows:
+                # later rows win: post-edits come last, newest last; a copy credits its source
+                found[key] = MemoryHit(en, self._original(translation_id), kind)
         return found
+
+    def _original(self, translation_id: int) -> int:
+        """The translation a copy was made from, following copies of copies."""
+        while True:
+            row = self.db.execute("SELECT source_translation_id FROM translations WHERE id = ?",
+                                  (translation_id,)).fetchone()
+            if row is None or row[0] is None:
+                return translation_id
+            translation_id = row[0]
 
     # ------------------------------------------------------------ post-editing and import
 
@@ -608,15 +705,41 @@ class Archive:
                 " VALUES (?, NULL, 'post-edit', ?, 'post-edit', ?)", (segment, en, _now()))
         return True
 
+    def sentence(self, doc_id: int, index: int) -> str:
+        """The Russian of sentence `index` of `doc_id` (an ArchiveError naming what is missing)."""
+        segment = self.segment_id(doc_id, index)
+        return self.db.execute("SELECT ru FROM segments WHERE id = ?", (segment,)).fetchone()[0]
+
+    def add_post_edits(self, edits: Sequence[tuple[int, int, str]]) -> list[bool]:
+        """Store human corrections (doc, index, English), all in one transaction; each becomes
+        its sentence's current translation, unless that English is already stored for the
+        sentence (as any kind: an unchanged target of a file sent out for post-editing).
+        Returns, per edit, whether it was stored."""
+        stored = []
+        with self.transaction():
+            for doc_id, index, en in edits:
+                segment = self.segment_id(doc_id, index)
+                cursor = self.db.execute(
+                    "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
+                    " SELECT ?, NULL, 'post-edit', ?, 'post-edit', ? WHERE NOT EXISTS"
+                    " (SELECT 1 FROM translations WHERE segment_id = ? AND en = ?)",
+                    (segment, en, _now(), segment, en))
+                stored.append(cursor.rowcount == 1)
+        return stored
+
     def history(self, doc_id: int) -> list[HistoryEntry]:
         """Every translation of every sentence of a document, sentence by sentence, oldest
-        first."""
+        first; a translation copied from memory says which one it copies."""
         self.document(doc_id)
         rows = self.db.execute(
-            """SELECT s.id AS sid, s.idx, s.ru, t.id AS tid, t.en, t.kind, t.created,
+            """SELECT s.id AS sid, s.idx, s.ru, t.id AS tid, t.en, t.kind, t.created, t.origin,
+                      t.source_translation_id AS source, o.kind AS source_kind,
+                      os.doc_id AS source_doc, os.idx AS source_idx,
                       y.model, y.revision, y.backend, y.settings
                FROM segments s JOIN translations t ON t.segment_id = s.id
                LEFT JOIN systems y ON y.id = t.system_id
+               LEFT JOIN translations o ON o.id = t.source_translation_id
+               LEFT JOIN segments os ON os.id = o.segment_id
                WHERE s.doc_id = ? ORDER BY s.idx, t.id""", (doc_id,)).fetchall()
         alternatives: dict[int, list[sqlite3.Row]] = {}
         for a in self.db.execute(
@@ -625,71 +748,154 @@ class Archive:
                    JOIN segments s ON s.id = t.segment_id
                    WHERE s.doc_id = ? ORDER BY a.id""", (doc_id,)):
             alternatives.setdefault(a["translation_id"], []).append(a)
-        newest: dict[tuple[int, str], int] = {}  # rows are oldest first: the last one wins
-        for r in rows:
-            newest[r["sid"], r["kind"]] = r["tid"]
-        # the rule of `pairs`: the newest post-edit, else the newest machine translation
-        current = {sid: newest.get((sid, "post-edit"), newest.get((sid, "mt")))
-                   for sid, _ in newest}
+        current = {sid: tid for tid, sid in self.db.execute(
+            f"""SELECT (SELECT t.id FROM translations t WHERE t.segment_id = s.id
+                        ORDER BY {_CURRENT_ORDER}, t.id DESC LIMIT 1), s.id
+                FROM segments s WHERE s.doc_id = ?""", (doc_id,))}
         entries = []
         for r in rows:
-            system = "" if r["model"] is None else System(
-                r["model"], r["revision"], r["backend"], json.loads(r["settings"])).signature
+            source = "" if r["source_kind"] is None else \
+                f"{r['source_kind']} of {r['source_doc']}:{r['source_idx']}"
             entries.append(HistoryEntry(
-                index=r["idx"], ru=r["ru"], en=r["en"], kind=r["kind"], system=system,
-                created=r["created"], current=current[r["sid"]] == r["tid"]))
+                index=r["idx"], ru=r["ru"], en=r["en"], kind=r["kind"], system=_signature(r),
+                created=r["created"], current=current[r["sid"]] == r["tid"], id=r["tid"],
+                origin=r["origin"], source_id=r["source"], source=source))
             entries += [HistoryEntry(index=r["idx"], ru=r["ru"], en=a["en"],
-                                     kind=f"{r['kind']}, {a['kind']}", system=system,
-                                     created=r["created"], current=False, score=a["score"])
+                                     kind=f"{r['kind']}, {a['kind']}", system=_signature(r),
+                                     created=r["created"], current=False, score=a["score"],
+                                     origin="mt")
                         for a in alternatives.get(r["tid"], [])]
         return entries
 
     def import_document(self, title: str, path: str, pairs: Sequence[SentencePair],
-                        kind: Kind) -> ImportOutcome:
-        """Store human translations (`reference` or `post-edit`) of a document's sentences.
+                        kind: Kind | None = None, *, exclude: Iterable[int] = ()
+                        ) -> ImportOutcome:
+        """Store translations of a document's sentences, each as its pair's `kind` (or all as
+        `kind`): human ones (`reference`, `post-edit`), or machine ones with their `system`
+        signature as ruen exports them. Several pairs may give one sentence several
+        translations.
 
-        When the archive already has a document with these sentences at these positions, the
-        translations are added to it; otherwise a document is made of the sentences
-        (paragraphs separated by blank lines). All or nothing.
+        When a stored document has these sentences (by content, case, spacing and ё aside),
+        in this order, the translations are added to it (never to one of `exclude`: the other
+        documents of the same file); otherwise a document is made of the sentences
+        (paragraphs separated by blank lines). All or nothing. A translation already
+        stored (same sentence, kind, system and English) is not added again.
         """
+        if kind is not None:
+            pairs = [replace(p, kind=kind, origin=kind, system="") for p in pairs]
         pairs = sorted(pairs, key=lambda p: p.index)
         if not pairs:
             raise ArchiveError(f"{path}: nothing to import.")
+        sentences: list[SentencePair] = []  # the first pair of each position
+        for p in pairs:
+            if not sentences or sentences[-1].index != p.index:
+                sentences.append(p)
         with self.transaction():
-            doc_id = self._document_with(pairs)
-            new_document = doc_id is None
-            if doc_id is None:
-                text, placed = _text_of(pairs)
+            found = self._document_with(sentences, frozenset(exclude))
+            if found is None:
+                text, placed = _text_of(sentences)
                 doc_id = self._upsert_document(
-                    Document(path=path, title=title, text=text, metadata={"imported": path}))
+                    Document(path=path, title=title, text=text, metadata={"imported": path}),
+                    new=True)
                 segment_ids = self._upsert_segments(doc_id, placed)
             else:
-                segment_ids = {p.index: self.segment_id(doc_id, p.index) for p in pairs}
-            added = 0
+                doc_id, segment_ids = found
+            added, kinds = 0, dict[str, None]()  # kinds stored, in order
             for p in pairs:
+                system_id = self.system_id(system_from_signature(p.system)) if p.system else None
                 cursor = self.db.execute(
                     "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
-                    " SELECT ?, NULL, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM translations"
-                    " WHERE segment_id = ? AND kind = ? AND en = ?)",
-                    (segment_ids[p.index], kind, p.en, kind, _now(),
-                     segment_ids[p.index], kind, p.en))
+                    " SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM translations"
+                    " WHERE segment_id = ? AND kind = ? AND en = ? AND system_id IS ?)",
+                    (segment_ids[p.index], system_id, p.kind, p.en, p.origin, _now(),
+                     segment_ids[p.index], p.kind, p.en, system_id))
                 added += cursor.rowcount
-        return ImportOutcome(doc_id, new_document, added)
+                if cursor.rowcount:
+                    kinds[p.kind] = None
+        return ImportOutcome(doc_id, found is None, added, tuple(kinds))
 
-    def _document_with(self, pairs: Sequence[SentencePair]) -> int | None:
-        """A stored document having every one of these sentences at its index, and no sentence
-        after the last of them (so that a file of one document's start is not taken for it)."""
-        wanted = {p.index: p.ru for p in pairs}
-        last = max(wanted)
+    def _document_with(self, pairs: Sequence[SentencePair], exclude: frozenset[int]
+                       ) -> tuple[int, dict[int, int]] | None:
+        """A stored document having all these sentences (normalised) in this order, the last
+        of them being its last (so that a file of one document's start is not taken for it),
+        with the segment id for each pair's index: at the same positions if they are there,
+        else the first match of each after the previous one (a memory that skipped some
+        sentences). The smallest such document wins."""
+        keys = [normalize_source(p.ru) for p in pairs]
         candidates = self.db.execute(
-            "SELECT DISTINCT doc_id FROM segments WHERE ru_norm = ? AND idx = ? ORDER BY doc_id",
-            (normalize_source(pairs[0].ru), pairs[0].index)).fetchall()
-        for (doc_id,) in candidates:
-            stored = dict(self.db.execute(
-                "SELECT idx, ru FROM segments WHERE doc_id = ?", (doc_id,)).fetchall())
-            if max(stored) <= last and all(stored.get(i) == ru for i, ru in wanted.items()):
+            "SELECT DISTINCT doc_id, (SELECT count(*) FROM segments c WHERE c.doc_id ="
+            " s.doc_id) AS n FROM segments s WHERE ru_norm = ? ORDER BY n, doc_id",
+            (keys[-1],)).fetchall()
+        for doc_id, _ in candidates:
+            stored = self.db.execute("SELECT idx, id, ru_norm FROM segments WHERE doc_id = ?"
+                                     " ORDER BY idx", (doc_id,)).fetchall()
+            if doc_id in exclude or stored[-1][2] != keys[-1]:
+                continue
+            at = {idx: (id_, norm) for idx, id_, norm in stored}
+            if stored[-1][0] == pairs[-1].index and all(
+                    at.get(p.index, (0, ""))[1] == key
+                    for p, key in zip(pairs, keys, strict=True)):
+                return doc_id, {p.index: at[p.index][0] for p in pairs}
+            mapping: dict[int, int] = {}
+            position = 0
+            for p, key in zip(pairs, keys, strict=True):
+                while position < len(stored) and stored[position][2] != key:
+                    position += 1
+                if position == len(stored):
+                    break
+                mapping[p.index] = stored[position][1]
+                position += 1
+            if len(mapping) == len(pairs) and position == len(stored):
+                return doc_id, mapping
+        return None
+
+    def _same_sentences(self, pairs: Sequence[SentencePair]) -> int | None:
+        """A stored document whose sentences are exactly these (normalised, in order): the
+        same article stored from other text (an imported memory, other spacing)."""
+        if not pairs:
+            return None
+        keys = [(p.index, normalize_source(p.ru)) for p in sorted(pairs, key=lambda p: p.index)]
+        for (doc_id,) in self.db.execute(
+                "SELECT DISTINCT doc_id FROM segments WHERE ru_norm = ? AND idx = ? ORDER BY"
+                " doc_id", keys[0][::-1]).fetchall():
+            stored = [tuple(row) for row in self.db.execute(
+                "SELECT idx, ru_norm FROM segments WHERE doc_id = ? ORDER BY idx", (doc_id,))]
+            if stored == keys:
                 return doc_id
         return None
+
+    def _adopt(self, doc_id: int, document: Document, pairs: Sequence[SentencePair]) -> None:
+        """Give a stored document (say, made from an imported memory) the real text of the
+        article and its sentences' real positions; its translations stay."""
+        self.db.execute("UPDATE documents SET text = ?, sha256 = ?, path = ?, metadata = ?"
+                        " WHERE id = ?",
+                        (document.text, document.sha256, document.path, json.dumps(
+                            {**self.document(doc_id).metadata, **document.metadata},
+                            ensure_ascii=False), doc_id))
+        for p in pairs:
+            old = self.db.execute("SELECT ru FROM segments WHERE doc_id = ? AND idx = ?",
+                                  (doc_id, p.index)).fetchone()[0]
+            self.db.execute(
+                'UPDATE segments SET paragraph = ?, start = ?, "end" = ?, ru = ? WHERE doc_id = ?'
+                " AND idx = ?", (p.paragraph, p.start, p.end, p.ru, doc_id, p.index))
+            if old != p.ru:
+                self.db.execute("UPDATE segments SET ru_lemmas = ? WHERE doc_id = ? AND idx = ?",
+                                (lemma_text(p.ru), doc_id, p.index))
+
+
+def system_from_signature(signature: str) -> System:
+    """The System a signature (`System.signature`) was made from, as TMX/JSONL carry it."""
+    fields = dict(part.partition(":")[::2] for part in signature.split("|"))
+    settings: dict[str, object] = {}
+    for key, value in fields.items():
+        if key not in ("model", "rev", "backend"):
+            try:
+                settings[key] = json.loads(value)
+            except ValueError:
+                settings[key] = value
+    revision = fields.get("rev", "")
+    return System(fields.get("model", ""), "" if revision == "local" else revision,
+                  fields.get("backend", ""), settings)
 
 
 def _text_of(pairs: Sequence[SentencePair]) -> tuple[str, list[SentencePair]]:
@@ -735,6 +941,14 @@ class _Transaction:
                 raise error from None
         if failure is not exc:
             raise failure  # type: ignore[misc]
+
+
+def _signature(row: sqlite3.Row) -> str:
+    """The signature of a row's LEFT JOINed system (model, revision, backend, settings)."""
+    if row["model"] is None:
+        return ""
+    return System(row["model"], row["revision"], row["backend"],
+                  json.loads(row["settings"])).signature
 
 
 def _system_row(system: System) -> tuple[str, str, str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["mt", "post-edit", "reference"]
+KINDS: tuple[Kind, ...] = ("mt", "post-edit", "reference")
 TermState = Literal["ok", "enforced", "missing"]
 Severity = Literal["error", "warning", "info"]
 
@@ -121,6 +122,9 @@ class SentencePair:
     start: int = -1
     end: int = -1
     alternatives: tuple[Alternative, ...] = ()
+    kind: Kind = "mt"  # of the stored translation (a reused post-edit stays a post-edit)
+    source_id: int | None = None  # origin tm: the stored translation this one copies
+    system: str = ""  # signature of the system that made it (mt); "" for human translations
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -130,6 +134,9 @@ class SentencePair:
             "ru": self.ru,
             "en": self.en,
             "origin": self.origin,
+            "kind": self.kind,
+            "source": self.source_id,
+            "system": self.system,
             "start": self.start,
             "end": self.end,
             "terms": [{"ru": t.ru, "en": t.en, "status": t.status} for t in self.terms],

@@ -15,7 +15,7 @@ from corpus.store import Archive, default_archive_path
 from corpus.types import SentencePair
 from eval.errors import EvalError
 from eval.qa import CHECKS, DEFAULT_CHECKS, SEVERITIES
-from eval.readers import parse_system, read_sentences
+from eval.readers import carries_pairs, parse_system, read_pairs, read_sentences
 from eval.review import Finding, flagged, review_archive, review_pairs, store_findings
 
 if TYPE_CHECKING:  # sacrebleu is imported by `ruen eval` only: every `ruen` process loads
@@ -139,7 +139,7 @@ def _inputs(hypothesis: Path | None, refs: list[Path] | None, src: Path | None,
         if not refs:
             raise EvalError("give a reference with --ref FILE.")
         sources = read_sentences(src, "ru") if src else None
-        if sources is None and hypothesis.suffix.lower() in (".tsv", ".jsonl"):
+        if sources is None and carries_pairs(hypothesis):
             sources = read_sentences(hypothesis, "ru") or None  # ru<TAB>en carries the source
             if sources == read_sentences(hypothesis, "en"):
                 sources = None  # a one-column file
@@ -256,6 +256,9 @@ def qa_command(
         help="Referenceless COMET model (CometKiwi, e.g. Unbabel/wmt22-cometkiwi-da; a "
              "directory or a hub name in the cache): score each translation, lowest listed.")
     ] = None,
+    references: Annotated[bool, typer.Option(
+        "--references", help="With --db: check the imported reference translations too.")
+    ] = False,
     json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Check translations without a reference: Cyrillic left, numbers/dates/units changed,
@@ -266,6 +269,7 @@ def qa_command(
 
         ruen qa --db archive.db
         ruen qa --db archive.db --severity error --json
+        ruen qa --db archive.db --references
         ruen qa pairs.tsv --check numbers --check units
         ruen qa hyp.en.txt --src src.ru.txt
     """
@@ -282,11 +286,11 @@ def qa_command(
     if pairs_file is not None:
         if save:
             raise EvalError("--save stores flags in the archive; it needs --db, not a file.")
-        english = read_sentences(pairs_file, "en")
         if src is not None:
-            sources = read_sentences(src, "ru")
-        elif pairs_file.suffix.lower() in (".tsv", ".jsonl", ".ndjson"):
-            sources = read_sentences(pairs_file, "ru")
+            english, sources = read_sentences(pairs_file, "en"), read_sentences(src, "ru")
+        elif carries_pairs(pairs_file):
+            pairs = read_pairs(pairs_file)
+            sources, english = [ru for ru, _ in pairs], [en for _, en in pairs]
         else:
             raise EvalError(f"{pairs_file}: plain lines have no Russian; pass --src FILE, or a "
                             ".tsv/.jsonl file of pairs.")
@@ -298,7 +302,8 @@ def qa_command(
                                 checks=checks, glossary=terms)
     else:
         with Archive(db or default_archive_path(), readonly=not save) as archive:
-            findings = review_archive(archive, doc_id=doc, checks=checks, glossary=terms)
+            findings = review_archive(archive, doc_id=doc, checks=checks, glossary=terms,
+                                      references=references)
             if save:
                 stored = store_findings(archive, findings)
                 err.print(f"Flags stored for {stored} translation(s) in {archive.path}")
@@ -320,6 +325,8 @@ def qa_command(
             out.print(f"\n[bold]{current.upper()}[/]")
         where = f"doc {finding.pair.doc} #{finding.pair.index}" if finding.pair.doc is not None \
             else f"line {finding.pair.index + 1}"
+        if finding.pair.doc is not None and finding.pair.kind != "mt":
+            where += f" ({finding.pair.kind})"
         for flag in finding.flags:
             colour = {"error": "red", "warning": "yellow"}.get(flag.severity, "cyan")
             out.print(f"{where} [{colour}]{flag.severity}[/] {flag.check}: "

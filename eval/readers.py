@@ -1,77 +1,61 @@
-"""Reading hypothesis, reference and source files: plain lines, TSV or JSON lines.
+"""Reading hypothesis, reference and source files for `ruen eval` and `ruen qa`: plain lines,
+TSV, JSON lines or TMX, through the same readers as `ruen import` (corpus.readers), so a file
+means the same to every command and a malformed one gets the same message.
 
 - plain text (any other extension): one sentence per line; an empty line is an empty sentence,
   as sacrebleu counts it.
-- `.tsv`: `ru<TAB>en` rows as `ruen export` writes them (escapes undone); a one-column TSV is
-  read as plain lines.
-- `.jsonl`: one object per line with `ru` and `en` (as `ruen translate --format jsonl` writes),
-  or a `text` field.
+- `.tsv`: `ru<TAB>en` rows as `ruen export` writes them, with or without a header row; a row
+  of another width is an error naming its line (a file of plain lines is named `.txt`).
+- `.jsonl`: one object per line with `ru` and `en` (as `ruen translate --format jsonl`
+  writes), or a `text`/`hyp`/`ref` field.
+- `.tmx`: the Russian and English of each unit.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
 from corpus.errors import FormatError
-from corpus.formats import tsv_unescape
+from corpus.readers import read_json_objects, read_lines, read_rows, read_tmx, read_tsv
 from eval.errors import EvalError
 
 Side = Literal["ru", "en"]
 JSON_FIELDS = ("text", "hyp", "ref")  # tried after the side's own field
-
-
-def read_text(path: Path) -> str:
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise EvalError(f"{path}: no such file.") from None
-    except OSError as exc:
-        raise EvalError(f"{path}: cannot read ({exc.strerror}).") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"{path}: not UTF-8 (byte {exc.start}); convert it first.") from None
-
-
-def _lines(text: str) -> list[str]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":  # the final newline ends a line; it does not start one
-        lines.pop()
-    return lines
+PAIR_SUFFIXES = (".tsv", ".jsonl", ".ndjson", ".tmx")
 
 
 def read_sentences(path: str | Path, side: Side = "en") -> list[str]:
     """The sentences of one side of a file, in order (see the module doc for formats)."""
     path = Path(path)
-    lines = _lines(read_text(path))
+    if not path.is_file():
+        raise EvalError(f"{path}: no such file.")
     suffix = path.suffix.lower()
     if suffix == ".tsv":
-        return [_tsv_cell(path, number, line, side) for number, line in enumerate(lines, 1)]
+        return [getattr(row, side) for row in read_tsv(path)]
+    if suffix == ".tmx":
+        return [getattr(row, side) for row in read_tmx(path)]
     if suffix in (".jsonl", ".ndjson"):
-        return [_json_field(path, number, line, side) for number, line in enumerate(lines, 1)
-                if line.strip()]
-    return lines
+        return [_json_field(path, number, value, side)
+                for number, value in read_json_objects(path)]
+    return read_lines(path)
 
 
-def _tsv_cell(path: Path, number: int, line: str, side: Side) -> str:
-    cells = line.split("\t")
-    if len(cells) == 1:
-        return tsv_unescape(cells[0])
-    if len(cells) != 2:
-        raise FormatError(f"{path}:{number}: expected `ru<TAB>en`, found {len(cells)} columns.")
-    return tsv_unescape(cells[0 if side == "ru" else 1])
+def read_pairs(path: str | Path) -> list[tuple[str, str]]:
+    """(Russian, English) of each pair of a TSV, JSONL or TMX file, read as `ruen import`
+    reads them: a row without both sides is an error naming its line."""
+    path = Path(path)
+    if not path.is_file():
+        raise EvalError(f"{path}: no such file.")
+    return [(row.ru, row.en) for row in read_rows(path)]
 
 
-def _json_field(path: Path, number: int, line: str, side: Side) -> str:
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{path}:{number}: not JSON ({exc.msg}).") from None
-    if not isinstance(value, dict):
-        raise FormatError(f"{path}:{number}: expected a JSON object per line.")
+def carries_pairs(path: Path) -> bool:
+    """Whether the file holds Russian and English side by side (TSV, JSONL, TMX)."""
+    return path.suffix.lower() in PAIR_SUFFIXES
+
+
+def _json_field(path: Path, number: int, value: dict, side: Side) -> str:
     for name in (side, *JSON_FIELDS):
         if isinstance(value.get(name), str):
             return value[name]

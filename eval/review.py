@@ -31,7 +31,7 @@ class Finding:
 
     def as_json(self) -> dict[str, Any]:
         return {"doc": self.pair.doc, "index": self.pair.index, "ru": self.pair.ru,
-                "en": self.pair.en, "severity": self.severity,
+                "en": self.pair.en, "kind": self.pair.kind, "severity": self.severity,
                 "flags": [{"check": f.check, "severity": f.severity, "message": f.message}
                           for f in self.flags]}
 
@@ -52,9 +52,14 @@ def review_pairs(pairs: Iterable[SentencePair], *, checks: Sequence[Check] = DEF
 
 def review_archive(archive: Archive, *, doc_id: int | None = None,
                    checks: Sequence[Check] = DEFAULT_CHECKS,
-                   glossary: TermChecker | None = None) -> list[Finding]:
-    """Check every current translation in the archive (or in one document)."""
+                   glossary: TermChecker | None = None,
+                   references: bool = False) -> list[Finding]:
+    """Check every current translation in the archive (or in one document), and with
+    `references` every imported reference translation too."""
     rows = list(archive.current_translations(doc_id))
+    if references:
+        rows += archive.current_translations(doc_id, kind="reference")
+        rows.sort(key=lambda row: (row[1].doc or 0, row[1].index, row[0]))
     return review_pairs([p for _, p in rows], checks=checks, glossary=glossary,
                         ids=[tid for tid, _ in rows])
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from corpus.encoding import CYRILLIC
-from corpus.store import Archive
+from corpus.store import Archive, MemoryHit
 from corpus.text import normalize_source
 from corpus.types import (
     Alternative,
@@ -97,19 +97,22 @@ class Pipeline:
         segments = segment(document.text) if segments is None else segments
         sources = [s.ru for s in segments]
         system = self.system
-        memory: dict[str, str] = {}
+        memory: dict[str, MemoryHit] = {}
         if self.archive is not None and self.use_memory:
             memory = self.archive.translation_memory(sources, system)
         english: dict[int, tuple[str, tuple[TermStatus, ...], str]] = {}
         alternatives: dict[int, tuple[Alternative, ...]] = {}
+        copied: dict[int, MemoryHit] = {}  # position: the stored translation reused there
         todo: list[int] = []  # positions the model must translate
         for i, ru in enumerate(sources):
             if not CYRILLIC.search(ru):
                 # English, Arabic, numbers, URLs: the model would only garble them; the reader
                 # gets them as they are (flagged in `_flags` when they have letters).
                 english[i] = (ru, (), "copy")
-            elif (en := memory.get(normalize_source(ru))) is not None:
-                english[i] = (en, self.glossary.check(ru, en) if self.glossary else (), "tm")
+            elif (hit := memory.get(normalize_source(ru))) is not None:
+                copied[i] = hit
+                terms = self.glossary.check(ru, hit.en) if self.glossary else ()
+                english[i] = (hit.en, terms, "tm")
             else:
                 todo.append(i)
         if english and self.on_progress:
@@ -118,12 +121,17 @@ class Pipeline:
             english[i] = (done.en, done.terms, "mt")
             alternatives[i] = done.alternatives
 
-        pairs = [
-            SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
-                         origin=origin, terms=terms, flags=self._flags(s.ru, en, terms),
-                         start=s.start, end=s.end, alternatives=alternatives.get(i, ()))
-            for i, s, (en, terms, origin) in ((i, s, english[i]) for i, s in enumerate(segments))
-        ]
+        pairs = []
+        for i, s in enumerate(segments):
+            en, terms, origin = english[i]
+            hit = copied.get(i)
+            kind = hit.kind if hit else "mt"  # a reused post-edit stays a post-edit
+            pairs.append(SentencePair(
+                doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en, origin=origin,
+                terms=terms, flags=self._flags(s.ru, en, terms), start=s.start, end=s.end,
+                kind=kind, source_id=hit.translation_id if hit else None,
+                system=system.signature if kind == "mt" and origin != "copy" else "",
+                alternatives=alternatives.get(i, ())))
         doc_id = None
         if self.archive is not None:
             doc_id = self.archive.save_document(document, pairs, system)

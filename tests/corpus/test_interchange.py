@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus.errors import FormatError
-from corpus.interchange import import_file, read_jsonl, read_tmx, read_tsv, write_tmx
+from corpus.interchange import import_file, read_pairs_file, write_tmx
 from corpus.store import Archive
 from corpus.types import Document, SentencePair, System
 from translate.cli import app
@@ -75,7 +75,7 @@ def _tmx_round_trip(tmp_path: Path, pairs: list[SentencePair]) -> list[SentenceP
     path = tmp_path / "x.tmx"
     with path.open("w", encoding="utf-8") as out:
         write_tmx([("t", p) for p in pairs], out)
-    return [p for d in read_tmx(path) for p in d.pairs]
+    return [p for d in read_pairs_file(path) for p in d.pairs]
 
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).filter(str.strip)
@@ -96,11 +96,11 @@ def test_any_text_survives_tmx(tmp_path: Path, rows: list[tuple[str, str]]) -> N
 def test_any_text_survives_tsv_and_jsonl(tmp_path: Path, rows: list[tuple[str, str]]) -> None:
     from corpus.formats import write_pairs
 
-    for fmt, reader in (("tsv", read_tsv), ("jsonl", read_jsonl)):
+    for fmt in ("tsv", "jsonl"):
         path = tmp_path / f"x.{fmt}"
         with path.open("w", encoding="utf-8", newline="") as out:
             write_pairs(_pairs(rows), fmt, out)
-        back = [(p.ru, p.en) for d in reader(path) for p in d.pairs]
+        back = [(p.ru, p.en) for d in read_pairs_file(path) for p in d.pairs]
         assert back == rows, fmt
 
 
@@ -221,7 +221,7 @@ def test_foreign_tmx_with_inline_codes_and_region_languages(tmp_path: Path) -> N
         '<tu><tuv xml:lang="ru-RU"><seg>Город <bpt i="1">&lt;b&gt;</bpt>Хама<ept i="1">'
         '&lt;/b&gt;</ept> взят</seg></tuv><tuv lang="EN-GB"><seg>The city of <hi>Hama</hi>'
         " is taken</seg></tuv></tu>\n", srclang="ru-RU"), encoding="utf-8")
-    [document] = read_tmx(path)
+    [document] = read_pairs_file(path)
     assert [(p.ru, p.en) for p in document.pairs] == [("Город Хама взят",
                                                        "The city of Hama is taken")]
     assert document.title == "cat"
@@ -238,5 +238,5 @@ def test_any_text_survives_the_archive_and_tmx(tmp_path_factory: pytest.TempPath
         out = io.StringIO()
         write_tmx([("t", p) for p in archive.pairs(1)], out)
     (folder / "x.tmx").write_text(out.getvalue(), encoding="utf-8")
-    back = [p for d in read_tmx(folder / "x.tmx") for p in d.pairs]
+    back = [p for d in read_pairs_file(folder / "x.tmx") for p in d.pairs]
     assert [(p.ru, p.en) for p in back] == rows

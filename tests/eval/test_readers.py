@@ -40,8 +40,10 @@ def test_jsonl_from_ruen_translate(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("bad.jsonl", '{"en": "ok"}\nnot json\n', r"bad.jsonl:2: not JSON"),
     ("bad.jsonl", '{"other": 1}\n', r"bad.jsonl:1: no 'en' or 'text' field"),
-    ("bad.tsv", "a\tb\tc\n", r"bad.tsv:1: expected `ru<TAB>en`, found 3 columns"),
+    ("bad.tsv", "a\tb\tc\n",
+     r"bad.tsv:1: expected 2 tab-separated fields \(Russian, English\), found 3"),
     ("bad.txt", b"\xff\xfe\x00bad", r"bad.txt: not UTF-8"),
+    ("bad.txt", "Хама\n".encode("cp1251"), r"bad.txt:1: not UTF-8"),
 ])
 def test_malformed_files_name_file_and_line(tmp_path: Path, name: str, text: str,
                                             message: str) -> None:

@@ -149,16 +149,26 @@ def audit_archive(
     no_glossary: NoGlossaryOption = False,
     all_entries: Annotated[bool, typer.Option("--all", help="Also entries never seen.")
                            ] = False,
+    references: Annotated[bool, typer.Option(
+        "--references", help="Audit the imported reference translations too.")] = False,
     json: JsonOption = False,
 ) -> None:
     """For each glossary entry: how many archived sentences contain it and every English
     rendering found for it, with counts, so inconsistent names stand out.
 
-    Example: `ruen glossary audit --db archive.db`
+    Examples:
+
+    ```
+    ruen glossary audit --db archive.db
+    ruen glossary audit --references     # the current translations and the references
+    ```
     """
     terms = build_glossary(glossary, no_glossary) or Glossary([])
     with Archive(db or default_archive_path(), readonly=True) as archive:
-        results = audit(terms, archive.pairs())
+        pairs = list(archive.pairs())
+        if references:
+            pairs += archive.pairs(kind="reference")
+        results = audit(terms, pairs)
     if not all_entries:
         results = [r for r in results if r.sentences]
     if json:
