@@ -29,6 +29,7 @@ CREATION_TOOL = "ruen"
 #: <prop type="..."> names for what TMX has no attribute for (user types start with x-).
 PROP_DOC, PROP_INDEX, PROP_PARAGRAPH, PROP_TITLE, PROP_ORIGIN = (
     "x-ruen-doc", "x-ruen-index", "x-ruen-paragraph", "x-ruen-title", "x-ruen-origin")
+PROP_SCORE = "x-ruen-score"  # the model's confidence in a machine translation
 CHAR_PH = "x-ruen-char"
 _INLINE = frozenset({"bpt", "ept", "it", "ph", "ut", "sub"})  # native codes, not text
 # Characters XML 1.0 cannot carry at all, and \r, which parsers turn into \n unless escaped.
@@ -69,6 +70,8 @@ def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO) -> int:
         props = [(PROP_DOC, str(pair.doc)), (PROP_INDEX, str(pair.index)),
                  (PROP_PARAGRAPH, str(pair.paragraph)), (PROP_TITLE, title),
                  (PROP_ORIGIN, pair.origin)]
+        if pair.score is not None:
+            props.append((PROP_SCORE, f"{pair.score:.4f}"))
         out.write(f'    <tu tuid="{pair.doc}-{pair.index}">\n')
         out.writelines(f'      <prop type="{k}">{_prop_text(v)}</prop>\n' for k, v in props)
         out.write(f'      <tuv xml:lang="ru"><seg>{_xml_text(pair.ru)}</seg></tuv>\n'

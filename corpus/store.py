@@ -162,8 +162,15 @@ def _migration_2(db: sqlite3.Connection) -> None:
         """)
 
 
+def _migration_4(db: sqlite3.Connection) -> None:
+    """Model confidence: each machine translation's length-normalised log-probability
+    (NULL for post-edits, references, memory reuse and copies, and for older translations)."""
+    db.execute("ALTER TABLE translations ADD COLUMN score REAL")
+
+
 # Migration N brings an archive from user_version N-1 to N. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2,
+                                                          _migration_4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -369,9 +376,9 @@ class Archive:
     def _add_translation(self, segment_id: int, system_id: int | None, kind: Kind,
                          pair: SentencePair) -> int | None:
         cursor = self.db.execute(
-            "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
-            " VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",  # not OR IGNORE: NOT NULL must fail
-            (segment_id, system_id, kind, pair.en, pair.origin, _now()),
+            "INSERT INTO translations (segment_id, system_id, kind, en, origin, created, score)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",  # not OR IGNORE: NOT NULL must fail
+            (segment_id, system_id, kind, pair.en, pair.origin, _now(), pair.score),
         )
         if not cursor.rowcount:
             return None
@@ -433,6 +440,7 @@ class Archive:
             params.insert(0, self.find_system(system))  # None: post-edits only
         sql = f"""
             SELECT s.doc_id, s.idx, s.paragraph, s.start, s."end", s.ru, t.id AS tid, t.en,
+                   t.score,
                    CASE t.kind WHEN 'post-edit' THEN 'post-edit' ELSE t.origin END AS origin
             FROM segments s
             JOIN translations t ON t.id = (
@@ -447,6 +455,7 @@ class Archive:
                 doc=row["doc_id"], index=row["idx"], paragraph=row["paragraph"],
                 ru=row["ru"], en=row["en"], origin=row["origin"], start=row["start"],
                 end=row["end"], terms=self._terms(row["tid"]), flags=self._flags(row["tid"]),
+                score=row["score"],
             )
 
     def references(self, doc_id: int) -> dict[int, str]:
@@ -479,6 +488,13 @@ class Archive:
     def eval_runs(self) -> list[EvalRun]:
         rows = self.db.execute("SELECT id, created, signature, scores FROM eval_runs ORDER BY id")
         return [EvalRun(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def eval_run(self, run_id: int) -> EvalRun:
+        row = self.db.execute("SELECT id, created, signature, scores FROM eval_runs WHERE id = ?",
+                              (run_id,)).fetchone()
+        if row is None:
+            raise ArchiveError(f"{self.path}: no eval run {run_id}; `ruen eval runs` lists them.")
+        return EvalRun(row[0], row[1], row[2], json.loads(row[3]))
 
     def _terms(self, translation_id: int) -> tuple[TermStatus, ...]:
         rows = self.db.execute(

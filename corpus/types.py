@@ -108,6 +108,9 @@ class SentencePair:
     flags: tuple[Flag, ...] = ()
     start: int = -1
     end: int = -1
+    # The model's confidence: length-normalised log-probability of the machine translation
+    # (0 is certain, lower is less sure); None for post-edits, references, memory and copies.
+    score: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +122,7 @@ class SentencePair:
             "origin": self.origin,
             "start": self.start,
             "end": self.end,
+            "score": None if self.score is None else round(self.score, 4),
             "terms": [{"ru": t.ru, "en": t.en, "status": t.status} for t in self.terms],
             "flags": [
                 {"check": f.check, "severity": f.severity, "message": f.message}

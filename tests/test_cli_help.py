@@ -25,8 +25,9 @@ COMMANDS = _commands(typer.main.get_command(app))
 
 def test_the_commands_a_user_needs_are_there() -> None:
     names = {" ".join(c) for c in COMMANDS}
-    assert {"translate", "show", "export", "list", "search", "edit", "import", "eval", "qa",
-            "model download", "model info", "model convert", "glossary check", "tm lookup"} <= names
+    assert {"translate", "show", "export", "list", "search", "edit", "import", "eval score",
+            "eval runs", "eval show", "qa", "model download", "model info", "model convert",
+            "glossary check", "tm lookup"} <= names
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

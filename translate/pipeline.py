@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from rapidfuzz import fuzz
+
 from corpus.encoding import CYRILLIC
 from corpus.store import Archive
 from corpus.text import normalize_source
@@ -79,37 +81,47 @@ class Pipeline:
         memory: dict[str, str] = {}
         if self.archive is not None and self.use_memory:
             memory = self.archive.translation_memory(sources, system)
-        english: dict[int, tuple[str, tuple[TermStatus, ...], str]] = {}
+        english: dict[int, tuple[str, tuple[TermStatus, ...], str, float | None]] = {}
         todo: list[int] = []  # positions the model must translate
         for i, ru in enumerate(sources):
             if not CYRILLIC.search(ru):
                 # English, Arabic, numbers, URLs: the model would only garble them; the reader
                 # gets them as they are (flagged in `_flags` when they have letters).
-                english[i] = (ru, (), "copy")
+                english[i] = (ru, (), "copy", None)
             elif (en := memory.get(normalize_source(ru))) is not None:
-                english[i] = (en, self.glossary.check(ru, en) if self.glossary else (), "tm")
+                english[i] = (en, self.glossary.check(ru, en) if self.glossary else (), "tm", None)
             else:
                 todo.append(i)
         if english and self.on_progress:
             self.on_progress(len(english))
-        for i, (en, terms) in zip(todo, self.translate([sources[i] for i in todo]), strict=True):
-            english[i] = (en, terms, "mt")
+        for i, (en, terms, score) in zip(todo, self.translate_scored([sources[i] for i in todo]),
+                                         strict=True):
+            english[i] = (en, terms, "mt", score)
 
         pairs = [
             SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
                          origin=origin, terms=terms, flags=self._flags(s.ru, en, terms),
-                         start=s.start, end=s.end)
-            for s, (en, terms, origin) in ((s, english[i]) for i, s in enumerate(segments))
+                         start=s.start, end=s.end, score=score)
+            for s, (en, terms, origin, score) in ((s, english[i])
+                                                  for i, s in enumerate(segments))
         ]
         doc_id = None
         if self.archive is not None:
             doc_id = self.archive.save_document(document, pairs, system)
             pairs = [replace(p, doc=doc_id) for p in pairs]
         return DocumentResult(replace(document, id=doc_id), doc_id, pairs,
-                              reused=sum(1 for _, _, origin in english.values() if origin == "tm"))
+                              reused=sum(1 for e in english.values() if e[2] == "tm"))
 
     def translate(self, sources: Sequence[str]) -> list[tuple[str, tuple[TermStatus, ...]]]:
         """Translate sentences (any order, any length) and enforce the glossary."""
+        return [(en, terms) for en, terms, _ in self.translate_scored(sources)]
+
+    def translate_scored(self, sources: Sequence[str]
+                         ) -> list[tuple[str, tuple[TermStatus, ...], float]]:
+        """As `translate`, with the model's confidence in each translation: the length-
+        normalised log-probability of the decode it came from (a sentence translated in pieces:
+        its least confident piece; one the glossary had decoded again with its terms forced:
+        that decode's)."""
         pieces, owner = self._pieces(sources)
         hypotheses = self._decode(pieces)
         joined: list[list[Hypothesis]] = [[] for _ in sources]
@@ -118,8 +130,11 @@ class Pipeline:
         merged = [Hypothesis(" ".join(h.text for h in hs), min(h.score for h in hs))
                   for hs in joined]
         if self.glossary is None:
-            return [(h.text, ()) for h in merged]
-        return self.glossary.enforce(sources, merged, self.engine, self.settings)
+            return [(h.text, (), h.score) for h in merged]
+        engine = _Redecodes(self.engine)
+        enforced = self.glossary.enforce(sources, merged, engine, self.settings)  # type: ignore[arg-type]
+        return [(en, terms, engine.score_of(source, en, free))
+                for source, free, (en, terms) in zip(sources, merged, enforced, strict=True)]
 
     def _pieces(self, sources: Sequence[str]) -> tuple[list[str], list[int]]:
         """Sentences longer than the model accepts are cut at clause boundaries."""
@@ -162,6 +177,35 @@ class Pipeline:
         for check in self.checks:
             flags += check(ru, en)
         return tuple(flags)
+
+
+class _Redecodes:
+    """The engine as the glossary sees it, remembering each sentence it decodes again with
+    constraints, so that a translation keeps the score of the decode it came from."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._constrained: dict[str, Hypothesis] = {}
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine, name)
+
+    def translate_constrained(self, source: str, targets: Sequence[str],
+                              settings: DecodeSettings) -> Hypothesis:
+        hypothesis = self._engine.translate_constrained(source, targets, settings)
+        self._constrained[source] = hypothesis
+        return hypothesis
+
+    def score_of(self, source: str, english: str, free: Hypothesis) -> float:
+        """The free decode's score, unless the glossary kept its constrained decode (itself,
+        or with a variant rewritten: whichever of the two the English is closer to)."""
+        forced = self._constrained.get(source)
+        if forced is None or english == free.text:
+            return free.score
+        if english == forced.text or fuzz.ratio(english, forced.text) > fuzz.ratio(english,
+                                                                                    free.text):
+            return forced.score
+        return free.score
 
 
 def _language_flags(ru: str) -> list[Flag]:

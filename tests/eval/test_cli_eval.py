@@ -48,7 +48,7 @@ def test_prints_scores_with_signatures_and_worst(runner, files) -> None:
 
 def test_json_with_glossary_and_baseline(runner, files) -> None:
     result = run(runner, files["hyp"], "--ref", files["ref"], "--src", files["src"],
-                 "--glossary", "default", "--baseline", files["base"], "--samples", "100",
+                 "--baseline", files["base"], "--samples", "100",
                  "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -77,14 +77,17 @@ def test_several_systems_and_a_report(runner, files, tmp_path: Path) -> None:
     (["--ref", "{ref}"], "give a hypothesis file"),
     (["{hyp}"], "give a reference with --ref FILE"),
     (["{hyp}", "--ref", "{short}"], "has 1 sentences but the hypothesis has 3"),
-    (["{hyp}", "--ref", "{ref}", "--glossary", "default"], "needs the Russian source"),
+    (["{hyp}", "--ref", "{ref}", "--glossary", "{glossary}"], "needs the Russian source"),
     (["{hyp}", "--ref", "{missing}"], "no such file"),
 ])
 def test_user_errors_exit_2(runner, files, tmp_path: Path, args: list[str],
                             message: str) -> None:
     short = tmp_path / "short.txt"
     short.write_text("One line.\n", encoding="utf-8")
+    glossary = tmp_path / "mine.tsv"
+    glossary.write_text("ru\ten\nХама\tHama\n", encoding="utf-8")
     names = {k: str(v) for k, v in files.items()} | {"short": str(short),
+                                                       "glossary": str(glossary),
                                                        "missing": str(tmp_path / "nope.txt")}
     result = run(runner, *[a.format(**names) for a in args])
     assert result.exit_code == 2, result.output
