@@ -130,7 +130,7 @@ def export(
 
     ```
     ruen export --db archive.db --format tsv -o pairs.tsv
-    ruen export --format tmx --doc 3 -o article3.tmx
+    ruen export --format tmx --doc 1 -o article1.tmx
     ruen export --format moses -o corpus    # writes corpus.ru and corpus.en
     ```
     """

@@ -31,6 +31,7 @@ def choice(*values: str, metavar: str | None = None) -> dict[str, Any]:
                 raise typer.BadParameter(f"{item!r} is not one of {allowed}")
         return value
 
+    check.choices = values  # type: ignore[attr-defined]  # for tests/test_cli_contract.py
     return {"callback": check, "metavar": metavar or "|".join(values)}
 
 

@@ -109,7 +109,7 @@ def eval_command(
     ruen eval hyp.txt -r ref.txt -s src.ru.txt -g mine.tsv --worst 10
     ruen eval new.txt --ref ref.txt --baseline old.txt --report report.html
     ruen eval new.txt --ref ref.txt --system old=old.txt
-    ruen eval --db archive.db --doc 1 --ref ref.txt --json
+    ruen eval --db archive.db --doc 1 --json
     ```
     """
     from eval.evaluate import evaluate
@@ -349,7 +349,7 @@ def qa_command(
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
     min_score: Annotated[float | None, typer.Option(
-        "--min-score", metavar="LOGPROB", show_default=False,
+        "--min-score", metavar="LOGPROB", show_default=False, max=0,
         help="Flag machine translations the model was less sure of than this (its "
              "length-normalised log-probability, e.g. -1.5; archive only).")] = None,
     sort: Annotated[str, typer.Option(

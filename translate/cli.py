@@ -43,8 +43,9 @@ ModelOption = Annotated[str | None, typer.Option(
 RevisionOption = Annotated[str | None, typer.Option("--revision", help="Hub revision (commit).")]
 DeviceOption = Annotated[str, typer.Option(help="cpu or cuda (cuda:1 for the second GPU)")]
 QuantizeOption = Annotated[str | None, typer.Option(
-    help="Precision [default: int8 for ctranslate2 on the CPU, float16 on CUDA, float32 for "
-         "transformers on the CPU]", show_default=False, **choice(*COMPUTE_TYPES))]
+    help=f"Precision: {', '.join(COMPUTE_TYPES)} [default: int8 for ctranslate2 on the CPU, "
+         "float16 on CUDA, float32 for transformers on the CPU]", show_default=False,
+    **choice(*COMPUTE_TYPES, metavar="TYPE"))]
 
 
 def _version(value: bool) -> None:
@@ -88,7 +89,7 @@ def translate(
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
     bench_output_tokens: Annotated[int | None, typer.Option(
-        "--bench-output-tokens", hidden=True,
+        "--bench-output-tokens", hidden=True, min=1,
         help="Benchmarks only: decode exactly N tokens per sentence")] = None,
 ) -> None:
     """Translate Russian text sentence by sentence and store the aligned pairs.
@@ -100,7 +101,7 @@ def translate(
     ruen translate articles/ --db archive.db
     cat article.txt | ruen translate - --format jsonl
     ruen translate article.txt --model ./opus-mt-ru-en --beam 1
-    ruen translate article.txt --glossary mine.tsv --format jsonl -o article.jsonl
+    ruen translate article.txt -g mine.tsv --format jsonl -o article.jsonl
     ```
     """
     sources = list(find_sources(inputs, pattern or DEFAULT_PATTERNS))
