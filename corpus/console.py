@@ -71,6 +71,9 @@ class ContractGroup(TyperGroup):
     become one `error:` line and exit 2 here, in the one place every command passes through,
     instead of rich's boxed panels."""
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        return [plain_names(p) for p in super().get_params(ctx)]  # --version, completion
+
     def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
@@ -84,12 +87,9 @@ class ContractGroup(TyperGroup):
         except click_errors.ClickException as exc:
             print_error(usage_message(exc))
             sys.exit(EXIT_USER_ERROR)
-        except typer.Abort:
+        except typer.Abort:  # click's word for Ctrl-C (or end of input) at a prompt
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(code if isinstance(code, int) else EXIT_DONE)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        return plain_names(super().get_help_option(ctx))
 
 
 class ContractCommand(TyperCommand):
@@ -105,19 +105,16 @@ class ContractCommand(TyperCommand):
         return plain_names(super().get_help_option(ctx))
 
 
-def default_command_group(default: str) -> type[TyperGroup]:
+def default_command_group(default: str) -> type[ContractGroup]:
     """A group that runs its `default` command when the first word is no command of its own:
     `ruen eval hyp.txt --ref ref.txt` is `ruen eval score hyp.txt --ref ref.txt`, while
     `ruen eval runs` lists the stored runs."""
 
-    class DefaultCommandGroup(TyperGroup):
+    class DefaultCommandGroup(ContractGroup):
         def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
             if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
                 args = [default, *args]
             return super().parse_args(ctx, args)
-
-        def get_help_option(self, ctx: Any) -> Any:
-            return plain_names(super().get_help_option(ctx))
 
     return DefaultCommandGroup
 

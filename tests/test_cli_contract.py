@@ -214,13 +214,13 @@ ARTICLE = """Наступление на Хаму
 начались новые столкновения в провинции Хомс. Революционные силы находятся в десяти \
 километрах от города.
 """
-SRC = ["ХТШ вошла в Хаму в среду.", "Силы режима отступили на 10 километров.",
-       "Коалиция взяла под контроль три деревни."]
-REF = ["HTS entered Hama on Wednesday.", "Regime forces retreated 10 kilometres.",
-       "The coalition took control of three villages."]
-HYP = ["HTS entered Hama on Wednesday.", "The regime forces retreated 12 miles.",
-       "Coalition took three villages."]
-OLD = ["KhTSh came into Hama.", "Forces of regime went back.", "Coalition took villages."]
+SRC = ["Коалиция взяла под контроль три деревни.", "Бои шли всю ночь.",
+       "Утром наступила тишина."]
+REF = ["The coalition took control of three villages.", "Fighting went on all night.",
+       "In the morning it was quiet."]
+HYP = ["The coalition took three villages.", "The fighting went on all night.",
+       "Silence came in the morning."]
+OLD = ["Coalition took villages.", "Fights were all night.", "Morning came silence."]
 TMX = """<?xml version="1.0" encoding="UTF-8"?>
 <tmx version="1.4"><header srclang="ru" datatype="plaintext" segtype="sentence" adminlang="en"
  creationtool="t" creationtoolversion="1" o-tmf="t"/><body>

@@ -55,8 +55,9 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def root(version: Annotated[bool, typer.Option("--version", callback=_version,
-                                               is_eager=True)] = False) -> None:
+def root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False
+         ) -> None:
     """Russian→English machine translation into an aligned, searchable bilingual archive."""
 
 
