@@ -177,8 +177,8 @@ def import_(
                                                 show_default=False)],
     kind: Annotated[str, typer.Option(help="What the translations are.",
                                       **choice(*IMPORT_KINDS))] = "reference",
-    fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="Input format [default: from the file name].",
+    fmt: Annotated[str, typer.Option(  # --format is the output format everywhere else
+        "--from", help="Input format [default: auto, from the file name].",
         **choice("auto", *IMPORT_FORMATS))] = "auto",
     db: DbOption = None,
     json: JsonOption = False,
@@ -193,6 +193,7 @@ def import_(
     ```
     ruen import memory.tmx --kind reference
     ruen import corrected.jsonl --kind post-edit --db archive.db
+    ruen import pairs.tsv --from tsv --kind reference
     ```
     """
     report = []

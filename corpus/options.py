@@ -50,7 +50,7 @@ def at_least(minimum: int) -> Callable[[Any], Any]:
 def writable_output(value: Path | None) -> Path | None:
     """An output file whose folder exists and may be written in (checked before any work, so
     that a typo in `-o` does not cost a translation)."""
-    if value is None or str(value) == "-":
+    if value is None:
         return value
     if value.is_dir():
         raise typer.BadParameter(f"{value} is a folder; give a file name")

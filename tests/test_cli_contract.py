@@ -82,6 +82,8 @@ def test_shared_options_mean_the_same_everywhere(path: tuple[str, ...]) -> None:
         assert options["--doc"].multiple, "use corpus.options.DocOption (repeatable)"
     if "--glossary" in options:
         assert options["--glossary"].multiple and "--no-glossary" in options
+    if "--format" in options:  # what is written; `import --from` names what is read
+        assert "Output" in options["--format"].help
     for param in command.params:
         # what to type, never a Python type: `FILE`, `N`, `a|b`; flags show nothing
         assert param.metavar is not None and "<" not in param.metavar, param.opts
