@@ -9,11 +9,10 @@ from typing import Annotated, TextIO
 
 import click
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from corpus.console import App, err, print_json
+from corpus.console import App, note, out, print_json
 from corpus.errors import ArchiveOutdated
 from corpus.formats import PAIR_FORMATS, paragraph_separator, write_pairs
 from corpus.interchange import (
@@ -24,6 +23,13 @@ from corpus.interchange import (
     write_moses,
     write_tmx,
 )
+from corpus.options import (
+    DbOption,
+    DocOption,
+    JsonOption,
+    OutputOption,
+    choice,
+)
 from corpus.search import DEFAULT_LIMIT, LANGS, Hit, Searcher, kwic_window, search
 from corpus.store import SELECTIONS, Archive, HistoryEntry, default_archive_path
 from corpus.tm import DEFAULT_THRESHOLD, lookup
@@ -31,9 +37,6 @@ from corpus.types import SentencePair
 from corpus.xliff import import_xliff, is_xliff, write_xliff
 
 app = App()
-
-DbOption = Annotated[Path, typer.Option("--db", envvar="RUEN_DB", show_default=False,
-                                         help="Archive file [default: per-user data dir].")]
 
 
 def open_archive(db: Path | None, *, readonly: bool = True) -> Archive:
@@ -46,10 +49,14 @@ def open_archive(db: Path | None, *, readonly: bool = True) -> Archive:
 
 
 @app.command("list")
-def list_documents(db: DbOption = None, json: bool = typer.Option(False, "--json")) -> None:
+def list_documents(db: DbOption = None, json: JsonOption = False) -> None:
     """List the documents in the archive.
 
-    Example: `ruen list --db archive.db`
+    Example:
+
+    ```
+    ruen list --db archive.db
+    ```
     """
     with open_archive(db) as archive:
         documents = archive.documents()
@@ -59,11 +66,12 @@ def list_documents(db: DbOption = None, json: bool = typer.Option(False, "--json
     table = Table("doc", "sentences", "title", "path", "added")
     for d in documents:
         table.add_row(str(d.id), str(d.segments), d.title, d.path, d.created)
-    Console().print(table)
+    out.print(table)
 
 
 @app.command()
-def show(doc: int, db: DbOption = None, json: bool = typer.Option(False, "--json"),
+def show(doc: Annotated[int, typer.Argument(min=1, help="Document id (`ruen list`).")],
+         db: DbOption = None, json: JsonOption = False,
          history: Annotated[bool, typer.Option(
              "--history", help="Every translation of each sentence, oldest first.")] = False,
          ) -> None:
@@ -92,7 +100,7 @@ def show(doc: int, db: DbOption = None, json: bool = typer.Option(False, "--json
     for p in pairs:
         table.add_row(str(p.index), p.ru, p.en,
                       p.kind + (" (from memory)" if p.origin == "tm" else ""))
-    Console().print(table)
+    out.print(table)
 
 
 def _print_history(title: str, entries: list[HistoryEntry], json: bool) -> None:
@@ -114,39 +122,36 @@ def _print_history(title: str, entries: list[HistoryEntry], json: bool) -> None:
         table.add_row(str(e.index) if first else "", e.ru if first else "", kind, en,
                       e.created + (f"\n{e.system}" if e.system else ""),
                       style=None if e.current else "dim")
-    Console().print(table)
+    out.print(table)
 
 
 @app.command()
 def export(
     db: DbOption = None,
     fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="tsv | jsonl | text | tmx | xliff | moses")] = "tsv",
-    doc: Annotated[list[int] | None, typer.Option("--doc", help="Only these documents.")] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="File; for moses the NAME of NAME.ru and NAME.en")] = None,
+        "--format", "-f", help="Output format.",
+        **choice(*PAIR_FORMATS, "tmx", "xliff", "moses"))] = "tsv",
+    doc: DocOption = None,
+    output: OutputOption = None,
     kind: Annotated[str, typer.Option(
-        "--kind", help="current (post-edit, else mt, else reference) | mt | post-edit | "
-                       "reference | all (every translation, one unit each)")] = "current",
+        "--kind", help="current (post-edit, else mt, else reference), mt, post-edit, "
+                       "reference, or all (every translation, one unit each).",
+        **choice(*SELECTIONS))] = "current",
 ) -> None:
     """Write stored sentence pairs in document order: each sentence's current translation, or
-    every translation of one kind, or all of them.
+    every translation of one kind, or all of them; for moses, -o NAME writes NAME.ru and
+    NAME.en.
 
     Examples:
 
     ```
     ruen export --db archive.db --format tsv -o pairs.tsv
-    ruen export --format tmx --doc 3 -o article3.tmx
-    ruen export --format tmx --kind all -o everything.tmx   # one <tu> per translation
-    ruen export --format xliff --doc 3 -o article3.xlf      # post-edit it in a CAT tool
-    ruen export --format moses -o corpus    # writes corpus.ru and corpus.en
+    ruen export --format tmx --doc 1 -o article1.tmx
+    ruen export --format tmx --kind all -o everything.tmx
+    ruen export --format xliff --doc 1 -o article1.xlf
+    ruen export --format moses -o corpus
     ```
     """
-    if fmt not in (*PAIR_FORMATS, "tmx", "xliff", "moses"):
-        raise typer.BadParameter(f"choose one of {', '.join(PAIR_FORMATS)}, tmx, xliff, moses",
-                                 param_hint="--format")
-    if kind not in SELECTIONS:
-        raise typer.BadParameter(f"choose one of {', '.join(SELECTIONS)}", param_hint="--kind")
     if fmt == "xliff" and kind != "current":
         raise typer.BadParameter("XLIFF has one target per sentence: the current one",
                                  param_hint="--kind")
@@ -155,7 +160,7 @@ def export(
                                  param_hint="--output")
     with open_archive(db) as archive:
         ids = doc or [d.id for d in archive.documents()]
-        documents = {i: archive.document(i) for i in ids}
+        documents = {i: archive.document(i) for i in ids}  # a missing --doc fails here
 
         def pairs(doc_id: int) -> Iterator[SentencePair]:
             return archive.pairs(doc_id, kind=kind, fallback_reference=True)  # type: ignore[arg-type]
@@ -172,7 +177,7 @@ def export(
             with ru_path.open("w", encoding="utf-8") as ru, \
                     en_path.open("w", encoding="utf-8") as en:
                 count = write_moses((p for i in ids for p in pairs(i)), ru, en)
-            err.print(f"{count} line pairs: {ru_path}, {en_path}")
+            note(f"{count} line pairs: {ru_path}, {en_path}")
             return
         out = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
@@ -199,12 +204,13 @@ def import_(
     files: Annotated[list[Path], typer.Argument(help="TMX, TSV, JSONL or XLIFF files.",
                                                 show_default=False)],
     kind: Annotated[str | None, typer.Option(
-        help=" | ".join(IMPORT_KINDS) + " [default: as each unit of a ruen export says, "
-             "else reference]", show_default=False)] = None,
-    fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="auto | " + " | ".join(IMPORT_FORMATS) + " | xliff")] = "auto",
+        help="What the translations are [default: as each unit of a ruen export says, "
+             "else reference].", show_default=False, **choice(*IMPORT_KINDS))] = None,
+    fmt: Annotated[str, typer.Option(  # --format is the output format everywhere else
+        "--from", help="Input format [default: auto, from the file name].",
+        **choice("auto", *IMPORT_FORMATS, "xliff"))] = "auto",
     db: DbOption = None,
-    json: bool = typer.Option(False, "--json"),
+    json: JsonOption = False,
 ) -> None:
     """Store human translations from TMX, TSV or JSONL files as references or post-edits, or
     the changed targets of an XLIFF file post-edited in a CAT tool as post-edits.
@@ -219,7 +225,8 @@ def import_(
     ```
     ruen import memory.tmx
     ruen import corrected.jsonl --kind post-edit --db archive.db
-    ruen import article3.xlf        # the targets changed in the CAT tool become post-edits
+    ruen import pairs.tsv --from tsv --kind reference
+    ruen import article1.xlf
     ```
     """
     report = []
@@ -237,20 +244,21 @@ def import_(
     if json:
         print_json(report)
         return
-    for r in report:
+    for r in report:  # what was stored: a summary, on stderr
         where = "new document" if r["new_document"] else "existing document"
         unchanged = f", {r['unchanged']} unchanged" if "unchanged" in r else ""
-        print(f"{r['file']}: {r['added']} {r['kind']} translation(s) into {where} "
-              f"{r['doc']}{unchanged}")
+        note(f"{r['file']}: {r['added']} {r['kind']} translation(s) into {where} "
+             f"{r['doc']}{unchanged}")
 
 
 @app.command()
 def edit(
-    doc: Annotated[int, typer.Argument(help="Document id (`ruen list`).")],
-    index: Annotated[int, typer.Argument(help="Sentence index (`ruen show DOC`).")],
+    doc: Annotated[int, typer.Argument(min=1, help="Document id (`ruen list`).")],
+    index: Annotated[int, typer.Argument(min=0, help="Sentence index (`ruen show DOC`).")],
     text: Annotated[str | None, typer.Argument(
         help="The corrected English; omitted: edit it in $EDITOR.", show_default=False)] = None,
     db: DbOption = None,
+    json: JsonOption = False,
 ) -> None:
     """Correct one sentence's translation; the post-edit becomes the current translation and
     is reused for identical sentences from now on. The old translations stay in the history.
@@ -267,32 +275,36 @@ def edit(
             segment = archive.segment_id(doc, index)
             current = Searcher(archive).current_translation(segment)[0]
             edited = click.edit(current + "\n")
-            if edited is None:
-                err.print("Not saved in the editor: nothing stored.")
-                return
-            text = edited.strip()
-        if not archive.post_edit(doc, index, text):
-            err.print(f"{doc}:{index} already reads so: nothing stored.")
-            return
-    err.print(f"{doc}:{index} post-edited.")
+            text = None if edited is None else edited.strip()
+        stored = text is not None and archive.post_edit(doc, index, text)
+    if json:
+        print_json({"doc": doc, "index": index, "stored": stored, "en": text})
+    elif text is None:
+        note("Not saved in the editor: nothing stored.")
+    elif not stored:
+        note(f"{doc}:{index} already reads so: nothing stored.")
+    else:
+        note(f"{doc}:{index} post-edited.")
 
 
 @app.command("search")
 def search_command(
     query: Annotated[str, typer.Argument(help='Words, "phrases", AND OR NOT, ( ), prefix*.',
                                          show_default=False)],
-    lang: Annotated[str, typer.Option(help=" | ".join(LANGS))] = "both",
+    lang: Annotated[str, typer.Option(help="Which side to search.", **choice(*LANGS))
+                    ] = "both",
     exact: Annotated[bool, typer.Option(
         "--exact", help="Match word forms, not lemmas (ru) or stems (en).")] = False,
-    doc: Annotated[list[int] | None, typer.Option("--doc", help="Only these documents.")] = None,
+    doc: DocOption = None,
     since: Annotated[str | None, typer.Option(
         help="Only documents added on or after this date (2026-11-01).")] = None,
     system: Annotated[str | None, typer.Option(
         help="Only translations by this system (id or part of the model name).")] = None,
-    limit: Annotated[int, typer.Option(help="Hits to show.")] = DEFAULT_LIMIT,
-    offset: Annotated[int, typer.Option(help="Hits to skip (the next page).")] = 0,
+    limit: Annotated[int, typer.Option(min=1, help="Hits to show.")] = DEFAULT_LIMIT,
+    offset: Annotated[int, typer.Option(min=0, help="Hits to skip (the next page).")] = 0,
     db: DbOption = None,
-    json: bool = typer.Option(False, "--json", help="A JSON list with highlight spans."),
+    json: Annotated[bool, typer.Option("--json", help="A JSON list with highlight spans.")
+                    ] = False,
 ) -> None:
     """Search the archive in Russian, English or both: every form of a Russian word, every
     English word with the same stem, ranked by bm25, with the aligned translation beside each hit.
@@ -307,15 +319,17 @@ def search_command(
     ```
     """
     with open_archive(db) as archive:
+        for doc_id in doc or ():
+            archive.document(doc_id)  # a --doc that is not there is a mistake, not "no hits"
         hits = search(archive, query, lang=lang, exact=exact, docs=doc or (), since=since,
                       system=system, limit=limit, offset=offset)  # type: ignore[arg-type]
     if json:
         print_json([h.as_json() for h in hits])
         return
     if not hits:
-        err.print("No matches.")
+        note("No matches.")
         return
-    console = Console(highlight=False)
+    console = out
     for hit in hits:
         console.print(_kwic(hit))
 
@@ -343,11 +357,11 @@ app.add_typer(tm_app, name="tm")
 @tm_app.command("lookup")
 def tm_lookup(
     sentence: Annotated[str, typer.Argument(help="A Russian sentence.", show_default=False)],
-    limit: Annotated[int, typer.Option(help="Matches to show.")] = 5,
+    limit: Annotated[int, typer.Option(min=1, help="Matches to show.")] = 5,
     threshold: Annotated[float, typer.Option(
-        help="Lowest score shown, 0-100.")] = DEFAULT_THRESHOLD,
+        min=0, max=100, help="Lowest score shown, 0-100.")] = DEFAULT_THRESHOLD,
     db: DbOption = None,
-    json: bool = typer.Option(False, "--json"),
+    json: JsonOption = False,
 ) -> None:
     """Stored sentences like SENTENCE, with each translation, its kind and the score (0-100).
 
@@ -355,7 +369,11 @@ def tm_lookup(
     sentence containing a run of your words is a fragment match, scored by how much of your
     sentence it covers (the run is underlined). Human translations come first at equal scores.
 
-    Example: `ruen tm lookup "Силы режима отступают к Хомсу." --json`
+    Example:
+
+    ```
+    ruen tm lookup "Силы режима отступают под давлением повстанцев." --json
+    ```
     """
     with open_archive(db) as archive:
         matches = lookup(archive, sentence, limit=limit, threshold=threshold)
@@ -363,7 +381,7 @@ def tm_lookup(
         print_json([m.as_json() for m in matches])
         return
     if not matches:
-        err.print(f"No stored sentence is {threshold:.0f}% similar or more.")
+        note(f"No stored sentence is {threshold:.0f}% similar or more.")
         return
     table = Table("%", "match", "Russian", "English", "kind", "where")
     for m in matches:
@@ -372,4 +390,4 @@ def tm_lookup(
             ru.stylize("underline", *m.span)
         table.add_row(f"{m.similarity:.0f}", m.match if m.match == "fragment" else
                       f"fuzzy (words {m.words:.0f})", ru, m.en, m.kind, f"{m.doc}:{m.index}")
-    Console().print(table)
+    out.print(table)

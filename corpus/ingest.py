@@ -44,6 +44,7 @@ from corpus.encoding import (
 from corpus.errors import InputError
 from corpus.html import html_pieces, html_to_text, looks_like_html
 from corpus.parts import PartCutter, part_of
+from corpus.text import short_title
 from corpus.types import Document
 
 DEFAULT_PATTERNS = ("*.txt", "*.md")
@@ -103,7 +104,7 @@ _FIRST_TEXT = re.compile(r"\S.*")
 
 def _title(text: str, fallback: str) -> str:
     first = _FIRST_TEXT.search(text)  # the first line with text, without splitting them all
-    return (first.group().strip() if first else fallback)[:80].lstrip("# ")
+    return short_title((first.group() if first else fallback).strip().lstrip("# "))
 
 
 def read_document(path: str | Path, data: bytes | None = None) -> Document:

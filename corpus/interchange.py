@@ -26,6 +26,7 @@ from corpus.readers import (
     PROP_KIND,
     PROP_ORIGIN,
     PROP_PARAGRAPH,
+    PROP_SCORE,
     PROP_SYSTEM,
     PROP_TITLE,
     Row,
@@ -77,6 +78,8 @@ def tmx_props(title: str, pair: SentencePair) -> list[tuple[str, str]]:
              (PROP_ORIGIN, pair.origin), (PROP_KIND, pair.kind)]
     if pair.system:
         props.append((PROP_SYSTEM, pair.system))
+    if pair.score is not None:
+        props.append((PROP_SCORE, f"{pair.score:.4f}"))
     return props
 
 

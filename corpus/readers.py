@@ -33,6 +33,7 @@ from corpus.types import KINDS
 PROP_DOC, PROP_INDEX, PROP_PARAGRAPH, PROP_TITLE, PROP_ORIGIN = (
     "x-ruen-doc", "x-ruen-index", "x-ruen-paragraph", "x-ruen-title", "x-ruen-origin")
 PROP_KIND, PROP_SYSTEM = "x-ruen-kind", "x-ruen-system"
+PROP_SCORE = "x-ruen-score"  # the model's confidence in a machine translation
 CHAR_PH = "x-ruen-char"
 # Native codes inside a segment (TMX 1.4b: bpt, ept, it, ph, ut, and sub inside them): markup
 # of the original file, not text, so their content is dropped. <hi> is text (a highlight).

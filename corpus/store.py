@@ -203,6 +203,12 @@ def _migration_6(db: sqlite3.Connection) -> None:
         """)
 
 
+def _migration_4(db: sqlite3.Connection) -> None:
+    """Model confidence: each machine translation's length-normalised log-probability
+    (NULL for post-edits, references, memory reuse and copies, and for older translations)."""
+    db.execute("ALTER TABLE translations ADD COLUMN score REAL")
+
+
 def _migration_5(db: sqlite3.Connection) -> None:
     """Provenance of translations reused from memory: `source_translation_id` is the stored
     translation a reused one copies (origin 'tm'). Earlier reuses were stored as machine
@@ -252,7 +258,7 @@ def _no_migration(db: sqlite3.Connection) -> None:
 
 # Migration N brings an archive from user_version N-1 to N. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migration_1, _migration_2, _no_migration, _no_migration, _migration_5, _migration_6,
+    _migration_1, _migration_2, _no_migration, _migration_4, _migration_5, _migration_6,
     _migration_7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -494,11 +500,11 @@ class Archive:
                 (pair.source_id,)).fetchone()
         cursor = self.db.execute(
             "INSERT INTO translations (segment_id, system_id, kind, en, origin, created,"
-            " source_translation_id) SELECT ?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM"
-            " translations WHERE segment_id = ? AND kind = ? AND en = ? AND kind != 'mt')"
+            " source_translation_id, score) SELECT ?,?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1"
+            " FROM translations WHERE segment_id = ? AND kind = ? AND en = ? AND kind != 'mt')"
             " ON CONFLICT DO NOTHING",  # not OR IGNORE: NOT NULL must fail
             (segment_id, system_id, kind, pair.en, pair.origin, _now(), pair.source_id,
-             segment_id, kind, pair.en),
+             pair.score, segment_id, kind, pair.en),
         )
         if not cursor.rowcount:
             return None
@@ -585,7 +591,7 @@ class Archive:
             params.append(doc_id)
         sql = f"""
             SELECT s.doc_id, s.idx, s.paragraph, s.start, s."end", s.ru, t.id AS tid, t.en,
-                   t.kind, t.origin, t.source_translation_id AS source,
+                   t.kind, t.origin, t.source_translation_id AS source, t.score,
                    y.model, y.revision, y.backend, y.settings
             FROM segments s
             JOIN translations t ON {join}
@@ -599,6 +605,7 @@ class Archive:
                 ru=row["ru"], en=row["en"], origin=row["origin"], start=row["start"],
                 end=row["end"], terms=self._terms(row["tid"]), flags=self._flags(row["tid"]),
                 kind=row["kind"], source_id=row["source"], system=_signature(row),
+                score=row["score"],
             )
 
     def references(self, doc_id: int) -> dict[int, str]:
@@ -631,6 +638,13 @@ class Archive:
     def eval_runs(self) -> list[EvalRun]:
         rows = self.db.execute("SELECT id, created, signature, scores FROM eval_runs ORDER BY id")
         return [EvalRun(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def eval_run(self, run_id: int) -> EvalRun:
+        row = self.db.execute("SELECT id, created, signature, scores FROM eval_runs WHERE id = ?",
+                              (run_id,)).fetchone()
+        if row is None:
+            raise ArchiveError(f"{self.path}: no eval run {run_id}; `ruen eval runs` lists them.")
+        return EvalRun(row[0], row[1], row[2], json.loads(row[3]))
 
     def _terms(self, translation_id: int) -> tuple[TermStatus, ...]:
         rows = self.db.execute(

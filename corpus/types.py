@@ -125,6 +125,9 @@ class SentencePair:
     kind: Kind = "mt"  # of the stored translation (a reused post-edit stays a post-edit)
     source_id: int | None = None  # origin tm: the stored translation this one copies
     system: str = ""  # signature of the system that made it (mt); "" for human translations
+    # The model's confidence: length-normalised log-probability of the machine translation
+    # (0 is certain, lower is less sure); None for post-edits, references, memory and copies.
+    score: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +142,7 @@ class SentencePair:
             "system": self.system,
             "start": self.start,
             "end": self.end,
+            "score": None if self.score is None else round(self.score, 4),
             "terms": [{"ru": t.ru, "en": t.en, "status": t.status} for t in self.terms],
             "flags": [
                 {"check": f.check, "severity": f.severity, "message": f.message}

@@ -14,6 +14,8 @@ from eval.metrics.base import check_lengths
 from eval.significance import Comparison, Method, compare_systems
 from eval.terms import TermReport, TermSource, term_report
 
+PERFECT = 100.0  # chrF++ of a sentence identical to its reference
+
 
 @dataclass(frozen=True)
 class SentenceScore:
@@ -43,6 +45,7 @@ class EvalResult:
     comparison: Comparison | None = None
     system_scores: dict[str, tuple[Score, ...]] = field(default_factory=dict)
     extra: tuple[Score, ...] = ()  # COMET and other optional metrics
+    baseline: str | None = None  # the --baseline system's name; None: none was given
 
     @property
     def signature(self) -> str:
@@ -50,8 +53,18 @@ class EvalResult:
         return " ; ".join(f"{s.name}:{s.signature}" for s in (*self.scores, *self.extra))
 
     def worst(self, n: int) -> list[SentenceScore]:
-        """The n sentences with the lowest chrF++ (ties: lowest BLEU, then document order)."""
-        return sorted(self.sentences, key=lambda s: (s.chrf, s.bleu, s.index))[:max(n, 0)]
+        """The n sentences with the lowest chrF++ (ties: lowest BLEU, then document order);
+        a sentence that matches its reference (chrF++ 100) is never among them."""
+        imperfect = [s for s in self.sentences if s.chrf < PERFECT]
+        return sorted(imperfect, key=lambda s: (s.chrf, s.bleu, s.index))[:max(n, 0)]
+
+    def label(self, system: str) -> str:
+        """A system's name as a comparison table shows it: `(baseline)` after the --baseline
+        one only, `(hypothesis)` after the one evaluated when other systems are compared
+        with it."""
+        if system == self.baseline:
+            return f"{system} (baseline)"
+        return f"{system} (hypothesis)" if system == self.name else system
 
     def as_json(self, worst: int = 0) -> dict[str, Any]:
         return {
@@ -100,4 +113,5 @@ def evaluate(hypotheses: Sequence[str], references: Sequence[Sequence[str]], *,
                                      samples=samples)
         system_scores = {n: tuple(m.corpus_score(h, references) for m in metrics)
                          for n, h in named}
-    return EvalResult(name, scores, sentences, terms, comparison, system_scores)
+    return EvalResult(name, scores, sentences, terms, comparison, system_scores,
+                      baseline=baseline[0] if baseline else None)

@@ -374,6 +374,9 @@ CHECKS: dict[str, Check] = {
     "length-ratio": length_ratio, "repetition": repetition, "brackets": brackets,
 }
 DEFAULT_CHECKS: tuple[Check, ...] = tuple(CHECKS.values())
+# Not a (Russian, English) function: it needs the glossary's term statuses (eval.review).
+GLOSSARY_CHECK = "glossary-missing"
+CHECK_NAMES = (*CHECKS, GLOSSARY_CHECK)  # what `ruen qa --check` can select
 
 
 def run_checks(ru: str, en: str, checks: Iterable[Check] = DEFAULT_CHECKS) -> list[Flag]:

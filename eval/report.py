@@ -185,12 +185,11 @@ def _comparison(result: EvalResult) -> list[str]:
                 f"<br><span class='{'sig-yes' if s.significant else 'muted'}'>p = {s.p_value:.4f}" \
                 f"{' *' if s.significant else ''}</span>"
             cells.append(f"<td class='num'>{s.score:.1f}{ci}{p}</td>")
-        label = f"{escape(name)}{' (baseline)' if name == comparison.baseline else ''}"
-        rows.append(f"<tr><td>{label}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{escape(result.label(name))}</td>{''.join(cells)}</tr>")
     sigs = "".join(f"<li><code>{escape(m)}: {escape(sig)}</code></li>"
                    for m, sig in comparison.signatures.items())
     return [f"<h2>Systems compared</h2><p>{method}, {comparison.samples} samples; "
-            "* marks p &lt; 0.05 against the baseline.</p>",
+            f"* marks p &lt; 0.05 against {escape(result.label(comparison.baseline))}.</p>",
             f"<img alt='system comparison' src='{plot_systems(result)}'>",
             f"<table><tr><th>system</th>{head}</tr>{''.join(rows)}</table><ul>{sigs}</ul>"]
 

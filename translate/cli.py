@@ -8,22 +8,22 @@ import signal
 import sys
 import threading
 from contextlib import nullcontext
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from corpus import cli as corpus_cli
-from corpus.console import App, err, print_json, progress
+from corpus.console import EXIT_INTERRUPTED, App, err, note, print_error, print_json, progress
 from corpus.formats import PAIR_FORMATS, paragraph_separator, write_pairs
 from corpus.ingest import DEFAULT_PATTERNS, find_sources
+from corpus.options import JsonOption, OutputOption, choice
 from corpus.store import Archive, default_archive_path
 from eval import cli as eval_cli
 from eval.qa import DEFAULT_CHECKS
 from translate import __version__
 from translate.engine import BACKENDS, FIXED_OUTPUT_TOKENS, DecodeSettings, load_engine
 from translate.engine.cache import ensure_converted
-from translate.engine.ctranslate2 import default_compute_type
+from translate.engine.ctranslate2 import COMPUTE_TYPES, default_compute_type
 from translate.glossary import cli as glossary_cli
 from translate.glossary.cli import GlossaryOption, NoGlossaryOption, build_glossary
 from translate.job import JobReport, run_job
@@ -43,8 +43,9 @@ ModelOption = Annotated[str | None, typer.Option(
 RevisionOption = Annotated[str | None, typer.Option("--revision", help="Hub revision (commit).")]
 DeviceOption = Annotated[str, typer.Option(help="cpu or cuda (cuda:1 for the second GPU)")]
 QuantizeOption = Annotated[str | None, typer.Option(
-    help="int8 | float32 | float16 | bfloat16 [default: int8 for ctranslate2 on the CPU, "
-         "float16 on CUDA, float32 for transformers on the CPU]", show_default=False)]
+    help=f"Precision: {', '.join(COMPUTE_TYPES)} [default: int8 for ctranslate2 on the CPU, "
+         "float16 on CUDA, float32 for transformers on the CPU]", show_default=False,
+    **choice(*COMPUTE_TYPES, metavar="TYPE"))]
 
 
 def _version(value: bool) -> None:
@@ -54,8 +55,9 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def root(version: Annotated[bool, typer.Option("--version", callback=_version,
-                                               is_eager=True)] = False) -> None:
+def root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False
+         ) -> None:
     """Russian→English machine translation into an aligned, searchable bilingual archive."""
 
 
@@ -65,18 +67,19 @@ def translate(
         help="Files, folders (searched recursively) or - for stdin.", show_default=False)],
     model: ModelOption = None,
     revision: RevisionOption = None,
-    backend: Annotated[str, typer.Option(help=" | ".join(BACKENDS))] = "auto",
+    backend: Annotated[str, typer.Option(help="Decoding library.", **choice(*BACKENDS))
+                       ] = "auto",
     device: DeviceOption = "cpu",
     quantize: QuantizeOption = None,
     threads: Annotated[int | None, typer.Option(
-        help="CPU threads [default: all]; CTranslate2 runs two translations side by side on "
-             "half of them each")] = None,
+        min=1, help="CPU threads [default: all]; CTranslate2 runs two translations side by "
+                    "side on half of them each")] = None,
     beam: Annotated[int | None, typer.Option(
-        help="Beam size [default: the model's generation config]")] = None,
-    batch_tokens: Annotated[int, typer.Option(help="Token budget per batch")] = 4096,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text | tsv | jsonl")] = "text",
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write here instead of stdout")] = None,
+        min=1, help="Beam size [default: the model's generation config]")] = None,
+    batch_tokens: Annotated[int, typer.Option(min=1, help="Token budget per batch")] = 4096,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format.",
+                                     **choice(*PAIR_FORMATS))] = "text",
+    output: OutputOption = None,
     db: corpus_cli.DbOption = None,
     no_archive: Annotated[bool, typer.Option("--no-archive",
                                              help="Do not store anything")] = False,
@@ -87,21 +90,21 @@ def translate(
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
     bench_output_tokens: Annotated[int | None, typer.Option(
-        "--bench-output-tokens", hidden=True,
+        "--bench-output-tokens", hidden=True, min=1,
         help="Benchmarks only: decode exactly N tokens per sentence")] = None,
 ) -> None:
     """Translate Russian text sentence by sentence and store the aligned pairs.
 
     Examples:
 
-        ruen translate article.txt
-        ruen translate articles/ --db archive.db
-        cat article.txt | ruen translate - --format jsonl
-        ruen translate article.txt --model ./opus-mt-ru-en --beam 1
-        ruen translate article.txt --glossary mine.tsv --format jsonl
+    ```
+    ruen translate article.txt
+    ruen translate articles/ --db archive.db
+    cat article.txt | ruen translate - --format jsonl
+    ruen translate article.txt --model ./opus-mt-ru-en --beam 1
+    ruen translate article.txt -g mine.tsv --format jsonl -o article.jsonl
+    ```
     """
-    if fmt not in PAIR_FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(PAIR_FORMATS)}", param_hint="--format")
     sources = list(find_sources(inputs, pattern or DEFAULT_PATTERNS))
     terms = build_glossary(glossary, no_glossary)  # a broken glossary fails before the model loads
     ref = resolve_model(model, revision)
@@ -135,7 +138,7 @@ def translate(
         if stop.is_set():
             raise KeyboardInterrupt  # a second Ctrl-C: stop at once
         stop.set()
-        err.print("Stopping after the current batch (Ctrl-C again to stop at once)…")
+        note("Stopping after the current batch (Ctrl-C again to stop at once)…")
 
     pipeline.should_stop = stop.is_set
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -147,8 +150,8 @@ def translate(
             run_job(pipeline, sources, on_result=write, report=report,
                     on_total=lambda n: bar.update(task, total=n))
     except KeyboardInterrupt:
-        err.print(_interrupted(report, archive), highlight=False, soft_wrap=True)
-        raise typer.Exit(130) from None
+        note(_interrupted(report, archive))
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         if in_main_thread:
             signal.signal(signal.SIGINT, previous)
@@ -157,7 +160,7 @@ def translate(
         if archive:
             archive.close()
     for message in report.failed:
-        err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        print_error(message)
     if report.failed:
         raise typer.Exit(2)
 
@@ -172,39 +175,59 @@ def _interrupted(report: JobReport, archive: Archive | None) -> str:
 
 
 @model_app.command("download")
-def model_download(name: Annotated[str, typer.Argument()] = "Helsinki-NLP/opus-mt-ru-en",
-                   revision: RevisionOption = None) -> None:
+def model_download(name: Annotated[str, typer.Argument(help="Hub name of a Marian model.")
+                                   ] = "Helsinki-NLP/opus-mt-ru-en",
+                   revision: RevisionOption = None, json: JsonOption = False) -> None:
     """Fetch a model into the Hugging Face cache (needs internet; later runs work offline).
 
-    Example: `ruen model download Helsinki-NLP/opus-mt-ru-en`
+    Example:
+
+    ```
+    ruen model download Helsinki-NLP/opus-mt-ru-en
+    ```
     """
     ref = download_model(name, revision)
+    if json:
+        print_json({"model": ref.name, "revision": ref.revision, "path": str(ref.path)})
+        return
     print(f"{ref.name} @ {ref.revision}: {ref.path}")
 
 
 @model_app.command("convert")
 def model_convert(model: ModelOption = None, revision: RevisionOption = None,
                   device: DeviceOption = "cpu", quantize: QuantizeOption = None,
-                  force: Annotated[bool, typer.Option("--force", help="Convert again")] = False
-                  ) -> None:
+                  force: Annotated[bool, typer.Option("--force", help="Convert again")] = False,
+                  json: JsonOption = False) -> None:
     """Convert a model for the CTranslate2 backend now (otherwise done on first use) and cache
     it (under RUEN_CACHE or the per-user cache directory).
 
-    Example: `ruen model convert --model ./opus-mt-ru-en --quantize int8`
+    Example:
+
+    ```
+    ruen model convert --model ./opus-mt-ru-en --quantize int8
+    ```
     """
     ref = resolve_model(model, revision)
     with err.status(f"Converting {ref.name}…") if sys.stderr.isatty() else nullcontext():
         result = ensure_converted(ref, quantize or default_compute_type(device), force=force)
+    if json:
+        print_json({"model": ref.name, "revision": ref.revision, "path": str(result.path),
+                    "quantize": result.quantization, "converted": result.converted})
+        return
     state = "converted" if result.converted else "already converted"
     print(f"{ref.name} @ {ref.revision} ({result.quantization}, {state}): {result.path}")
 
 
 @model_app.command("info")
 def model_info(model: ModelOption = None, revision: RevisionOption = None,
-               json: bool = typer.Option(False, "--json")) -> None:
+               json: JsonOption = False) -> None:
     """Show which model would be used, where its files are and its shape.
 
-    Example: `ruen model info --model ./opus-mt-ru-en`
+    Example:
+
+    ```
+    ruen model info --model ./opus-mt-ru-en
+    ```
     """
     summary = model_summary(resolve_model(model, revision))
     summary["default"] = default_model()

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+
 from corpus.encoding import CYRILLIC
 from corpus.store import Archive, MemoryHit
 from corpus.text import normalize_source
@@ -100,7 +101,7 @@ class Pipeline:
         memory: dict[str, MemoryHit] = {}
         if self.archive is not None and self.use_memory:
             memory = self.archive.translation_memory(sources, system)
-        english: dict[int, tuple[str, tuple[TermStatus, ...], str]] = {}
+        english: dict[int, tuple[str, tuple[TermStatus, ...], str, float | None]] = {}
         alternatives: dict[int, tuple[Alternative, ...]] = {}
         copied: dict[int, MemoryHit] = {}  # position: the stored translation reused there
         todo: list[int] = []  # positions the model must translate
@@ -108,22 +109,22 @@ class Pipeline:
             if not CYRILLIC.search(ru):
                 # English, Arabic, numbers, URLs: the model would only garble them; the reader
                 # gets them as they are (flagged in `_flags` when they have letters).
-                english[i] = (ru, (), "copy")
+                english[i] = (ru, (), "copy", None)
             elif (hit := memory.get(normalize_source(ru))) is not None:
                 copied[i] = hit
                 terms = self.glossary.check(ru, hit.en) if self.glossary else ()
-                english[i] = (hit.en, terms, "tm")
+                english[i] = (hit.en, terms, "tm", None)
             else:
                 todo.append(i)
         if english and self.on_progress:
             self.on_progress(len(english))
         for i, done in zip(todo, self.enforced([sources[i] for i in todo]), strict=True):
-            english[i] = (done.en, done.terms, "mt")
+            english[i] = (done.en, done.terms, "mt", done.score)
             alternatives[i] = done.alternatives
 
         pairs = []
         for i, s in enumerate(segments):
-            en, terms, origin = english[i]
+            en, terms, origin, score = english[i]
             hit = copied.get(i)
             kind = hit.kind if hit else "mt"  # a reused post-edit stays a post-edit
             pairs.append(SentencePair(
@@ -131,13 +132,13 @@ class Pipeline:
                 terms=terms, flags=self._flags(s.ru, en, terms), start=s.start, end=s.end,
                 kind=kind, source_id=hit.translation_id if hit else None,
                 system=system.signature if kind == "mt" and origin != "copy" else "",
-                alternatives=alternatives.get(i, ())))
+                alternatives=alternatives.get(i, ()), score=score))
         doc_id = None
         if self.archive is not None:
             doc_id = self.archive.save_document(document, pairs, system)
             pairs = [replace(p, doc=doc_id) for p in pairs]
         return DocumentResult(replace(document, id=doc_id), doc_id, pairs,
-                              reused=sum(1 for _, _, origin in english.values() if origin == "tm"))
+                              reused=sum(1 for e in english.values() if e[2] == "tm"))
 
     def translate(self, sources: Sequence[str]) -> list[tuple[str, tuple[TermStatus, ...]]]:
         """Translate sentences (any order, any length) and enforce the glossary."""

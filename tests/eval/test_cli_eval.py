@@ -48,7 +48,7 @@ def test_prints_scores_with_signatures_and_worst(runner, files) -> None:
 
 def test_json_with_glossary_and_baseline(runner, files) -> None:
     result = run(runner, files["hyp"], "--ref", files["ref"], "--src", files["src"],
-                 "--glossary", "default", "--baseline", files["base"], "--samples", "100",
+                 "--baseline", files["base"], "--samples", "100",
                  "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -77,14 +77,17 @@ def test_several_systems_and_a_report(runner, files, tmp_path: Path) -> None:
     (["--ref", "{ref}"], "give a hypothesis file"),
     (["{hyp}"], "give a reference with --ref FILE"),
     (["{hyp}", "--ref", "{short}"], "has 1 sentences but the hypothesis has 3"),
-    (["{hyp}", "--ref", "{ref}", "--glossary", "default"], "needs the Russian source"),
+    (["{hyp}", "--ref", "{ref}", "--glossary", "{glossary}"], "needs the Russian source"),
     (["{hyp}", "--ref", "{missing}"], "no such file"),
 ])
 def test_user_errors_exit_2(runner, files, tmp_path: Path, args: list[str],
                             message: str) -> None:
     short = tmp_path / "short.txt"
     short.write_text("One line.\n", encoding="utf-8")
+    glossary = tmp_path / "mine.tsv"
+    glossary.write_text("ru\ten\nХама\tHama\n", encoding="utf-8")
     names = {k: str(v) for k, v in files.items()} | {"short": str(short),
+                                                       "glossary": str(glossary),
                                                        "missing": str(tmp_path / "nope.txt")}
     result = run(runner, *[a.format(**names) for a in args])
     assert result.exit_code == 2, result.output
@@ -130,3 +133,68 @@ def test_archive_document_with_reference_file(runner, db: Path, files) -> None:
 def test_help_has_an_example(runner) -> None:
     assert "Example" in runner.invoke(app, ["eval", "--help"]).stdout
     assert "Example" in runner.invoke(app, ["qa", "--help"]).stdout
+
+
+# ---------------------------------------------------------------- polish and stored runs
+
+
+def test_worst_list_leaves_out_perfect_sentences(runner, files) -> None:
+    result = run(runner, files["hyp"], "--ref", files["ref"], "--worst", "5", "--json")
+    assert result.exit_code == 0, result.output
+    worst = json.loads(result.stdout)["worst"]
+    assert [w["index"] for w in worst] == [2, 1]  # sentence 0 is the reference itself
+    text = run(runner, files["hyp"], "--ref", files["ref"], "--worst", "5")
+    assert "The 2 worst sentences" in text.stdout and "line 1:" not in text.stdout
+
+
+def test_baseline_label_only_for_the_baseline(runner, files) -> None:
+    wide = {"COLUMNS": "200"}
+    systems = runner.invoke(app, ["eval", str(files["hyp"]), "--ref", str(files["ref"]),
+                                  "--system", f"old={files['base']}", "--samples", "50"],
+                            env=wide)
+    assert systems.exit_code == 0, systems.output
+    assert "(baseline)" not in systems.stdout
+    assert "vs hyp.txt (hypothesis)" in systems.stdout
+    baseline = runner.invoke(app, ["eval", str(files["hyp"]), "--ref", str(files["ref"]),
+                                   "--baseline", str(files["base"]), "--samples", "50"],
+                             env=wide)
+    assert "base.txt (baseline)" in baseline.stdout
+    assert "hyp.txt (hypothesis)" in baseline.stdout
+
+
+def test_term_accuracy_uses_the_default_glossary_with_a_source(runner, files) -> None:
+    result = run(runner, files["hyp"], "--ref", files["ref"], "--src", files["src"], "--json")
+    terms = json.loads(result.stdout)["terms"]
+    assert terms["occurrences"] >= 2 and terms["accuracy"] == 100.0  # HTS, Hama
+    none = run(runner, files["hyp"], "--ref", files["ref"], "--src", files["src"],
+               "--no-glossary", "--json")
+    assert json.loads(none.stdout)["terms"] is None
+    no_source = run(runner, files["hyp"], "--ref", files["ref"], "--json")
+    assert no_source.exit_code == 0 and json.loads(no_source.stdout)["terms"] is None
+
+
+def test_runs_are_listed_and_shown(runner, files, db: Path) -> None:
+    for hypothesis in (files["hyp"], files["base"]):
+        stored = run(runner, hypothesis, "--ref", files["ref"])
+        assert stored.exit_code == 0, stored.output
+        assert "Stored as eval run" in stored.stderr  # RUEN_DB names the archive
+    runs = json.loads(run(runner, "runs", "--json").stdout)
+    assert [r["id"] for r in runs] == [1, 2]
+    assert [r["hypothesis"] for r in runs] == [str(files["hyp"]), str(files["base"])]
+    assert runs[0]["scores"]["BLEU"] > runs[1]["scores"]["BLEU"]
+    assert runs[0]["signature"].startswith("BLEU:nrefs:1|case:mixed") and runs[0]["created"]
+    table = runner.invoke(app, ["eval", "runs"], env={"COLUMNS": "250"})
+    assert table.exit_code == 0 and "chrF2++" in table.stdout and "hyp.txt" in table.stdout
+
+    shown = json.loads(run(runner, "show", "2", "--json").stdout)
+    assert shown["id"] == 2 and shown["run"]["name"] == "base.txt"
+    assert shown["scores"] == runs[1]["scores"]
+    text = runner.invoke(app, ["eval", "show", "1"], env={"COLUMNS": "200"})
+    assert "eval run 1" in text.stdout and "BLEU = " in text.stdout
+    missing = run(runner, "show", "9")
+    assert missing.exit_code == 2 and "no eval run 9" in missing.stderr
+
+
+def test_runs_of_an_archive_that_is_not_there(runner, tmp_path: Path) -> None:
+    result = run(runner, "runs", "--db", tmp_path / "none.db")
+    assert result.exit_code == 2 and "no archive here" in result.stderr

@@ -43,3 +43,18 @@ def test_audit_counts_each_rendering_per_term() -> None:
 def test_rendering_of_an_unrelated_sentence_is_not_found() -> None:
     assert rendering("The coalition took several villages.", GLOSSARY.entries[0]) == NOT_FOUND
     assert rendering("Hamas said nothing.", Entry("Хама", "Hama", variants=())) == "Hamas"
+
+
+def test_a_capital_that_only_starts_the_sentence_is_the_same_rendering() -> None:
+    regime = Entry("режим Асада", "the Assad regime", variants=("the regime of Assad",))
+    glossary = Glossary([regime])
+    pairs = [
+        _pair(0, "Режим Асада отступил.", "The Assad regime retreated."),
+        _pair(1, "Силы режима Асада бежали.", "Forces of the Assad regime fled."),
+        _pair(2, "«Режим Асада пал», — сказал он.", "“The Assad regime has fallen,” he said."),
+        _pair(3, "Режим Асада молчит.", "The regime of Assad is silent."),   # a variant, folded
+        _pair(4, "Он сказал, что режим Асада пал.", "He said The Assad Regime fell."),  # mid-way
+    ]
+    [result] = audit(glossary, pairs)
+    assert dict(result.renderings) == {"the Assad regime": 3, "the regime of Assad": 1,
+                                       "The Assad Regime": 1}

@@ -70,13 +70,13 @@ def test_add_writes_the_user_glossary_used_by_later_commands(user_glossary: Path
     result = runner.invoke(app, ["glossary", "add", "Абу Мухаммад аль-Джулани",
                                  "Abu Mohammed al-Julani", "--variant", "Abu Muhammad al-Jolani"])
     assert result.exit_code == 0, result.output
-    assert "added" in result.stdout
+    assert "added" in result.stderr
     assert user_glossary.exists()
     again = runner.invoke(app, ["glossary", "add", "Абу Мухаммад аль-Джулани",
                                 "Abu Mohammed al-Julani", "--variant", "Abu Muhammad al-Jolani"])
-    assert "unchanged" in again.stdout
+    assert "unchanged" in again.stderr
     changed = runner.invoke(app, ["glossary", "add", "Абу Мухаммад аль-Джулани", "al-Julani"])
-    assert "updated" in changed.stdout
+    assert "updated" in changed.stderr
     glossary = load_glossary()
     [match] = glossary.match("Слова Абу Мухаммада аль-Джулани передали.")
     assert (match.surface, match.entry.en) == ("Абу Мухаммада аль-Джулани", "al-Julani")

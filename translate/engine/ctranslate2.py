@@ -62,6 +62,12 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
+# Every precision a backend may take (`--quantize`); each backend says which of them it supports
+# on the device at hand (transformers: int8 on the CPU, the float types).
+COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float32",
+                 "float16", "bfloat16")
+
+
 def default_compute_type(device: str) -> str:
     return "float16" if device.startswith("cuda") else "int8"
 

@@ -42,10 +42,11 @@ class EntryAudit:
 def rendering(english: str, entry: Entry) -> str:
     """What stands for `entry` in `english`: the target, an admitted rendering, a listed
     variant, the run of words most like the target (one word fewer to two more than it has),
-    or NOT_FOUND."""
+    or NOT_FOUND. A capital that only starts the sentence is not a different rendering: `The
+    Assad regime said` counts as `the Assad regime`."""
     for candidate in (*entry.renderings, *entry.variants):
         if (m := find(english, candidate)) is not None:
-            return m.group()
+            return _sentence_case_folded(english, m.start(), m.group(), candidate)
     words = list(_WORD.finditer(english))
     size = len(entry.en.split())
     best, best_score = NOT_FOUND, float(MIN_SIMILARITY)
@@ -54,8 +55,17 @@ def rendering(english: str, entry: Entry) -> str:
             text = english[words[i].start():words[i + n - 1].end()]
             score = max(fuzz.ratio(text, entry.en), fuzz.token_sort_ratio(text, entry.en))
             if score > best_score:
-                best, best_score = text, score
+                best, best_score = _sentence_case_folded(english, words[i].start(), text,
+                                                         entry.en), score
     return best
+
+
+def _sentence_case_folded(english: str, start: int, found: str, like: str) -> str:
+    """`found` with its first letter in `like`'s case when only the sentence start made it a
+    capital (nothing but quotes, brackets or spaces before it)."""
+    if like[:1].islower() and found[:1].isupper() and not _WORD.search(english[:start]):
+        return found[0].lower() + found[1:]
+    return found
 
 
 def audit(glossary: Glossary, pairs: Iterable[SentencePair]) -> list[EntryAudit]:

@@ -6,11 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from corpus.console import App, err, print_json
+from corpus import console
+from corpus.console import App, out, print_json
 from corpus.ingest import STDIN
+from corpus.options import (
+    DbOption,
+    GlossaryOption,
+    JsonOption,
+    NoGlossaryOption,
+    writable_output,
+)
 from corpus.store import Archive, default_archive_path
 from translate.glossary.audit import audit
 from translate.glossary.core import Glossary, layer, load_glossary
@@ -21,13 +28,7 @@ from translate.segment import segment
 
 app = App(help="Glossaries: the same English name for every form of a Russian one.")
 
-GlossaryOption = Annotated[list[Path] | None, typer.Option(
-    "--glossary", "-g", show_default=False,
-    help="Glossary file (TSV, CSV or TBX) over the default one; repeatable, later files win.")]
-NoGlossaryOption = Annotated[bool, typer.Option(
-    "--no-glossary", help="Leave out the shipped default glossary and your own "
-                          "(`ruen glossary add`); only --glossary files are used.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
+__all__ = ["GlossaryOption", "NoGlossaryOption", "app", "build_glossary"]
 
 
 def build_glossary(paths: list[Path] | None, no_glossary: bool) -> Glossary | None:
@@ -36,20 +37,26 @@ def build_glossary(paths: list[Path] | None, no_glossary: bool) -> Glossary | No
         return None
     terms = load_glossary(paths or (), use_default=not no_glossary)
     for line in terms.summaries:  # what a termbase's concepts became, merged or skipped
-        err.print(line, highlight=False, soft_wrap=True)
+        console.note(line)
     return terms
 
 
 @app.command("check")
 def check(
-    path: Annotated[str, typer.Argument(help="A Russian text file, or - for stdin.")],
+    path: Annotated[str, typer.Argument(help="A Russian text file, or - for stdin.",
+                                        metavar="FILE", show_default=False)],
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
     json: JsonOption = False,
 ) -> None:
     """Show the glossary terms found in each sentence of a Russian text (no translation).
 
-    Example: `ruen glossary check article.txt --glossary mine.tsv --json`
+    Examples:
+
+    ```
+    ruen glossary check article.txt
+    ruen glossary check article.txt --glossary mine.tsv --json
+    ```
     """
     terms = build_glossary(glossary, no_glossary) or Glossary([])
     document = read_source(path if path == STDIN else str(Path(path)))
@@ -67,7 +74,7 @@ def check(
             found = "; ".join(f"{t['ru']} → {t['en']}" for t in row["terms"])
             print(f"{row['index']}\t{found}")
     total = sum(len(r["terms"]) for r in rows)
-    print(f"{total} term(s) in {sum(bool(r['terms']) for r in rows)} of {len(rows)} "
+    console.note(f"{total} term(s) in {sum(bool(r['terms']) for r in rows)} of {len(rows)} "
           f"sentence(s); glossary {terms.version if len(terms) else 'empty'}.")
 
 
@@ -87,7 +94,13 @@ def list_entries(
 
     Columns: Russian, English target, note, admitted renderings (when there are any).
 
-    Example: `ruen glossary list --glossary mine.tsv`, `ruen glossary list --source iate.tbx`
+    Examples:
+
+    ```
+    ruen glossary list --glossary mine.tsv
+    ruen glossary list --forms --json
+    ruen glossary list --source iate.tbx
+    ```
     """
     if source is not None:
         found = read_file(source)
@@ -95,7 +108,7 @@ def list_entries(
         terms = Glossary(layer([(source, found.entries)]), [str(source)])
         lines = (summary.line(), *summary.merged, *summary.skipped) if summary else ()
         for line in lines:
-            err.print(line, highlight=False, soft_wrap=True)
+            console.note(line)
     else:
         terms = build_glossary(glossary, no_glossary) or Glossary([])
     rows = [{"ru": e.ru, "en": e.en, "admitted": list(e.admitted), "note": e.note,
@@ -109,8 +122,8 @@ def list_entries(
         print("\t".join([e.ru, e.en, e.note, ", ".join(e.admitted)]).rstrip())
         if forms:
             print("\t" + ", ".join(terms.forms(e)))
-    err.print(f"glossary {terms.version}: {len(rows)} entries from "
-              f"{', '.join(terms.sources) or 'nowhere'}", highlight=False, soft_wrap=True)
+    console.note(f"glossary {terms.version}: {len(rows)} entries from "
+         f"{', '.join(terms.sources) or 'nowhere'}")
 
 
 @app.command("add")
@@ -123,13 +136,19 @@ def add(
     admitted: Annotated[list[str] | None, typer.Option(
         help="Another correct English rendering, never rewritten; repeatable.")] = None,
     to: Annotated[Path | None, typer.Option(
-        "--to", show_default=False,
+        "--to", show_default=False, metavar="FILE", callback=writable_output,
         help="TSV file to add to [default: your glossary, $RUEN_GLOSSARY or the per-user "
              "data dir]")] = None,
+    json: JsonOption = False,
 ) -> None:
     """Add a term (or change its target) in your glossary, used by every later translation.
 
-    Example: `ruen glossary add "Абу Мухаммад аль-Джулани" "Abu Mohammed al-Julani"`
+    Examples:
+
+    ```
+    ruen glossary add "Абу Мухаммад аль-Джулани" "Abu Mohammed al-Julani"
+    ruen glossary add Хама Hama --variant Khama --to mine.tsv
+    ```
     """
     path = to or user_glossary_path()
     entry = Entry(ru=ru.strip(), en=en.strip(), note=note,
@@ -137,14 +156,16 @@ def add(
                   admitted=tuple(a.strip() for a in admitted or () if a.strip()))
     outcome = add_entry(path, entry)
     forms = Glossary([entry]).forms(entry)
-    print(f"{outcome}: {entry.ru} → {entry.en} in {path} ({len(forms)} Russian forms match)")
+    if json:
+        print_json({"outcome": outcome, "ru": entry.ru, "en": entry.en, "file": str(path),
+                    "forms": len(forms)})
+        return
+    console.note(f"{outcome}: {entry.ru} → {entry.en} in {path} ({len(forms)} Russian forms match)")
 
 
 @app.command("audit")
 def audit_archive(
-    db: Annotated[Path | None, typer.Option(
-        "--db", envvar="RUEN_DB", show_default=False,
-        help="Archive file [default: per-user data dir].")] = None,
+    db: DbOption = None,
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
     all_entries: Annotated[bool, typer.Option("--all", help="Also entries never seen.")
@@ -161,6 +182,7 @@ def audit_archive(
     ```
     ruen glossary audit --db archive.db
     ruen glossary audit --references     # the current translations and the references
+    ruen glossary audit --all --json
     ```
     """
     terms = build_glossary(glossary, no_glossary) or Glossary([])
@@ -179,6 +201,6 @@ def audit_archive(
         found = ", ".join(f"{en} ×{n}" for en, n in r.renderings.most_common())
         style = None if r.consistent else "yellow"
         table.add_row(r.entry.ru, r.entry.en, str(r.sentences), found, style=style)
-    Console().print(table)
+    out.print(table)
     inconsistent = sum(not r.consistent for r in results)
-    print(f"{inconsistent} of {len(results)} term(s) rendered other than their target.")
+    console.note(f"{inconsistent} of {len(results)} term(s) rendered other than their target.")
