@@ -15,9 +15,9 @@ from corpus.store import MIGRATIONS, Archive
 from corpus.types import Document, Hypothesis, SentencePair, System
 from translate.cli import app
 from translate.engine import DecodeSettings, load_engine
-from translate.model import resolve_model
 from translate.glossary.core import Glossary
 from translate.glossary.entries import Entry
+from translate.model import resolve_model
 from translate.pipeline import Pipeline
 from translate.testing import EchoEngine
 

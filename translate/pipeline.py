@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-
 from corpus.encoding import CYRILLIC
 from corpus.store import Archive, MemoryHit
 from corpus.text import normalize_source
