@@ -14,7 +14,7 @@ from rich.text import Text
 
 from corpus.console import App, err, print_json
 from corpus.errors import ArchiveOutdated
-from corpus.formats import PAIR_FORMATS, paragraph_separator, write_pairs
+from corpus.formats import PAIR_FORMATS, document_fields, paragraph_separator, write_pairs
 from corpus.interchange import (
     IMPORT_FORMATS,
     IMPORT_KINDS,
@@ -53,9 +53,10 @@ def list_documents(db: DbOption = None, json: bool = typer.Option(False, "--json
     if json:
         print_json([d.__dict__ for d in documents])
         return
-    table = Table("doc", "sentences", "title", "path", "added")
+    table = Table("doc", "sentences", "title", "published", "site", "path / url", "added")
     for d in documents:
-        table.add_row(str(d.id), str(d.segments), d.title, d.path, d.created)
+        table.add_row(str(d.id), str(d.segments), d.title, d.published or "",
+                      d.site or d.host or "", d.url or d.path, d.created)
     Console().print(table)
 
 
@@ -63,13 +64,24 @@ def list_documents(db: DbOption = None, json: bool = typer.Option(False, "--json
 def show(doc: int, db: DbOption = None, json: bool = typer.Option(False, "--json"),
          history: Annotated[bool, typer.Option(
              "--history", help="Every translation of each sentence, oldest first.")] = False,
+         text: Annotated[bool, typer.Option(
+             "--text", help="The document's text as stored (what jsonl start/end index), "
+                            "after its metadata with --json.")] = False,
          ) -> None:
-    """Show a document's sentences side by side with their current translations.
+    """Show a document's sentences side by side with their current translations, under its
+    title, author, date, site and URL.
 
-    Example: `ruen show 1 --db archive.db`, `ruen show 1 --history`
+    Example: `ruen show 1 --db archive.db`, `ruen show 1 --history`, `ruen show 1 --text`
     """
     with open_archive(db) as archive:
         document = archive.document(doc)
+        if text:
+            if json:
+                print_json({"doc": doc, "path": document.path, **document.metadata,
+                            "title": document.title, "text": document.text})
+            else:
+                sys.stdout.write(document.text + "\n")
+            return
         if history:
             _print_history(f"{doc}: {document.title}", archive.history(doc), json)
             return
@@ -77,7 +89,9 @@ def show(doc: int, db: DbOption = None, json: bool = typer.Option(False, "--json
     if json:
         print_json([p.as_json() for p in pairs])
         return
-    table = Table("#", "Russian", "English", title=f"{doc}: {document.title}", show_lines=True)
+    about = " · ".join(v for k, v in document_fields(document.metadata).items() if k != "title")
+    table = Table("#", "Russian", "English", title=f"{doc}: {document.title}", show_lines=True,
+                  caption=about or None)
     for p in pairs:
         table.add_row(str(p.index), p.ru, p.en)
     Console().print(table)
@@ -129,9 +143,10 @@ def export(
     with open_archive(db) as archive:
         ids = doc or [d.id for d in archive.documents()]
         titles = {i: archive.document(i).title for i in ids}
+        fields = {i: document_fields(archive.document(i).metadata) for i in ids}
         if fmt == "tmx":
             with output.open("w", encoding="utf-8") if output else _stdout() as out:
-                write_tmx(((titles[i], p) for i in ids for p in archive.pairs(i)), out)
+                write_tmx(((titles[i], p) for i in ids for p in archive.pairs(i)), out, fields)
             return
         if fmt == "moses":
             ru_path, en_path = moses_paths(output)  # type: ignore[arg-type]
@@ -144,7 +159,7 @@ def export(
         try:
             for doc_id in ids:
                 separator = paragraph_separator(archive.document(doc_id).text)
-                write_pairs(archive.pairs(doc_id), fmt, out, separator)
+                write_pairs(archive.pairs(doc_id), fmt, out, separator, fields[doc_id])
         finally:
             if output:
                 out.close()
@@ -238,7 +253,13 @@ def search_command(
         "--exact", help="Match word forms, not lemmas (ru) or stems (en).")] = False,
     doc: Annotated[list[int] | None, typer.Option("--doc", help="Only these documents.")] = None,
     since: Annotated[str | None, typer.Option(
-        help="Only documents added on or after this date (2026-11-01).")] = None,
+        help="Only documents published (else added) on or after this date (2026-11-01).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(
+        help="Only documents published (else added) on or before this date.")] = None,
+    site: Annotated[str | None, typer.Option(
+        help="Only documents from this site: its name or its host (ria.ru, with subdomains)")
+    ] = None,
     system: Annotated[str | None, typer.Option(
         help="Only translations by this system (id or part of the model name).")] = None,
     limit: Annotated[int, typer.Option(help="Hits to show.")] = DEFAULT_LIMIT,
@@ -254,13 +275,15 @@ def search_command(
     ```
     ruen search Хомс                       # also finds Хомса, Хомсе, Хомсом
     ruen search '"Четвертая дивизия" OR "4-я дивизия"' --lang ru
-    ruen search 'advance NOT Hama' --lang en --since 2026-11-01
+    ruen search 'advance NOT Hama' --lang en --since 2026-11-01 --until 2026-11-30
+    ruen search Хама --site vestnik-vostoka.example
     ruen search 'освобо*' --exact --json
     ```
     """
     with open_archive(db) as archive:
         hits = search(archive, query, lang=lang, exact=exact, docs=doc or (), since=since,
-                      system=system, limit=limit, offset=offset)  # type: ignore[arg-type]
+                      until=until, site=site, system=system, limit=limit,
+                      offset=offset)  # type: ignore[arg-type]
     if json:
         print_json([h.as_json() for h in hits])
         return

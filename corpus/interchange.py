@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -57,8 +57,11 @@ def _prop_text(text: str) -> str:
     return _xml_text(_NOT_XML.sub("", text))
 
 
-def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO) -> int:
-    """Write (document title, pair) units as a TMX 1.4b document; returns how many."""
+def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO,
+              documents: Mapping[int | None, Mapping[str, str]] | None = None) -> int:
+    """Write (document title, pair) units as a TMX 1.4b document; returns how many. A pair's
+    document's fields in `documents` (by doc id, `corpus.formats.document_fields`; the title
+    aside) become `x-ruen-FIELD` props of each of its units."""
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n' + TMX_DOCTYPE + "\n")
     out.write('<tmx version="1.4">\n')
     out.write(f'  <header creationtool="{CREATION_TOOL}" creationtoolversion="{_version()}"'
@@ -69,6 +72,8 @@ def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO) -> int:
         props = [(PROP_DOC, str(pair.doc)), (PROP_INDEX, str(pair.index)),
                  (PROP_PARAGRAPH, str(pair.paragraph)), (PROP_TITLE, title),
                  (PROP_ORIGIN, pair.origin)]
+        props += [(f"x-ruen-{k}", v) for k, v in (documents or {}).get(pair.doc, {}).items()
+                  if k != "title"]
         out.write(f'    <tu tuid="{pair.doc}-{pair.index}">\n')
         out.writelines(f'      <prop type="{k}">{_prop_text(v)}</prop>\n' for k, v in props)
         out.write(f'      <tuv xml:lang="ru"><seg>{_xml_text(pair.ru)}</seg></tuv>\n'
