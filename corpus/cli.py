@@ -14,7 +14,7 @@ from rich.text import Text
 
 from corpus.console import App, note, out, print_json
 from corpus.errors import ArchiveOutdated
-from corpus.formats import PAIR_FORMATS, paragraph_separator, write_pairs
+from corpus.formats import PAIR_FORMATS, document_fields, paragraph_separator, write_pairs
 from corpus.interchange import (
     IMPORT_FORMATS,
     IMPORT_KINDS,
@@ -63,9 +63,10 @@ def list_documents(db: DbOption = None, json: JsonOption = False) -> None:
     if json:
         print_json([d.__dict__ for d in documents])
         return
-    table = Table("doc", "sentences", "title", "path", "added")
+    table = Table("doc", "sentences", "title", "published", "site", "path / url", "added")
     for d in documents:
-        table.add_row(str(d.id), str(d.segments), d.title, d.path, d.created)
+        table.add_row(str(d.id), str(d.segments), d.title, d.published or "",
+                      d.site or d.host or "", d.url or d.path, d.created)
     out.print(table)
 
 
@@ -74,20 +75,32 @@ def show(doc: Annotated[int, typer.Argument(min=1, help="Document id (`ruen list
          db: DbOption = None, json: JsonOption = False,
          history: Annotated[bool, typer.Option(
              "--history", help="Every translation of each sentence, oldest first.")] = False,
+         text: Annotated[bool, typer.Option(
+             "--text", help="The document's text as stored (what jsonl start/end index), "
+                            "after its metadata with --json.")] = False,
          ) -> None:
-    """Show a document's sentences side by side with their current translations: the newest
-    post-edit, else the newest machine translation, else the newest reference; the kind column
-    says which, and where a translation was copied from memory.
+    """Show a document's sentences side by side with their current translations, under its
+    title, author, date, site and URL: the newest post-edit, else the newest machine
+    translation, else the newest reference; the kind column says which, and where a
+    translation was copied from memory.
 
     Examples:
 
     ```
     ruen show 1 --db archive.db
     ruen show 1 --history
+    ruen show 1 --text
     ```
     """
     with open_archive(db) as archive:
         document = archive.document(doc)
+        if text:
+            if json:
+                print_json({"doc": doc, "path": document.path, **document.metadata,
+                            "title": document.title, "text": document.text})
+            else:
+                sys.stdout.write(document.text + "\n")
+            return
         if history:
             _print_history(f"{doc}: {document.title}", archive.history(doc), json)
             return
@@ -95,8 +108,9 @@ def show(doc: Annotated[int, typer.Argument(min=1, help="Document id (`ruen list
     if json:
         print_json([p.as_json() for p in pairs])
         return
+    about = " · ".join(v for k, v in document_fields(document.metadata).items() if k != "title")
     table = Table("#", "Russian", "English", "kind", title=f"{doc}: {document.title}",
-                  show_lines=True)
+                  show_lines=True, caption=about or None)
     for p in pairs:
         table.add_row(str(p.index), p.ru, p.en,
                       p.kind + (" (from memory)" if p.origin == "tm" else ""))
@@ -161,6 +175,7 @@ def export(
     with open_archive(db) as archive:
         ids = doc or [d.id for d in archive.documents()]
         documents = {i: archive.document(i) for i in ids}  # a missing --doc fails here
+        fields = {i: document_fields(documents[i].metadata) for i in ids}
 
         def pairs(doc_id: int) -> Iterator[SentencePair]:
             return archive.pairs(doc_id, kind=kind, fallback_reference=True)  # type: ignore[arg-type]
@@ -168,7 +183,8 @@ def export(
         if fmt in ("tmx", "xliff"):
             with output.open("w", encoding="utf-8") if output else _stdout() as out:
                 if fmt == "tmx":
-                    write_tmx(((documents[i].title, p) for i in ids for p in pairs(i)), out)
+                    write_tmx(((documents[i].title, p) for i in ids for p in pairs(i)), out,
+                              fields)
                 else:
                     write_xliff(((documents[i], pairs(i)) for i in ids), out)
             return
@@ -183,7 +199,7 @@ def export(
         try:
             for doc_id in ids:
                 separator = paragraph_separator(documents[doc_id].text)
-                write_pairs(pairs(doc_id), fmt, out, separator)
+                write_pairs(pairs(doc_id), fmt, out, separator, fields[doc_id])
         finally:
             if output:
                 out.close()
@@ -297,7 +313,13 @@ def search_command(
         "--exact", help="Match word forms, not lemmas (ru) or stems (en).")] = False,
     doc: DocOption = None,
     since: Annotated[str | None, typer.Option(
-        help="Only documents added on or after this date (2026-11-01).")] = None,
+        help="Only documents published (else added) on or after this date (2026-11-01).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(
+        help="Only documents published (else added) on or before this date.")] = None,
+    site: Annotated[str | None, typer.Option(
+        help="Only documents from this site: its name or its host (ria.ru, with subdomains)")
+    ] = None,
     system: Annotated[str | None, typer.Option(
         help="Only translations by this system (id or part of the model name).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Hits to show.")] = DEFAULT_LIMIT,
@@ -314,7 +336,8 @@ def search_command(
     ```
     ruen search Хомс                       # also finds Хомса, Хомсе, Хомсом
     ruen search '"Четвертая дивизия" OR "4-я дивизия"' --lang ru
-    ruen search 'advance NOT Hama' --lang en --since 2026-11-01
+    ruen search 'advance NOT Hama' --lang en --since 2026-11-01 --until 2026-11-30
+    ruen search Хама --site vestnik-vostoka.example
     ruen search 'освобо*' --exact --json
     ```
     """
@@ -322,7 +345,8 @@ def search_command(
         for doc_id in doc or ():
             archive.document(doc_id)  # a --doc that is not there is a mistake, not "no hits"
         hits = search(archive, query, lang=lang, exact=exact, docs=doc or (), since=since,
-                      system=system, limit=limit, offset=offset)  # type: ignore[arg-type]
+                      until=until, site=site, system=system, limit=limit,
+                      offset=offset)  # type: ignore[arg-type]
     if json:
         print_json([h.as_json() for h in hits])
         return

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import groupby
-from typing import TextIO
+from typing import Any, TextIO
 
 from corpus.types import SentencePair
 
 PAIR_FORMATS = ("text", "tsv", "jsonl")
+# What a document says about itself, carried by every JSON line of it (and TMX <prop>s).
+DOCUMENT_FIELDS = ("title", "author", "published", "site", "url", "language")
+
+
+def document_fields(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """The DOCUMENT_FIELDS a document's metadata has, in that order."""
+    return {k: str(metadata[k]) for k in DOCUMENT_FIELDS if metadata.get(k) not in (None, "")}
 
 _TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
@@ -39,15 +46,18 @@ def render_text(pairs: Iterable[SentencePair], separator: str = "\n") -> str:
 
 
 def write_pairs(pairs: Iterable[SentencePair], fmt: str, out: TextIO,
-                separator: str = "\n") -> int:
-    """Write pairs in `fmt` (text | tsv | jsonl); returns how many were written."""
+                separator: str = "\n", document: Mapping[str, str] | None = None) -> int:
+    """Write pairs in `fmt` (text | tsv | jsonl); returns how many were written. With
+    `document` (`document_fields`), each JSON line carries it as "document"."""
     pairs = list(pairs)
     if fmt == "text":
         out.write(render_text(pairs, separator) + "\n")
     elif fmt == "tsv":
         out.writelines(f"{tsv_escape(p.ru)}\t{tsv_escape(p.en)}\n" for p in pairs)
     elif fmt == "jsonl":
-        out.writelines(json.dumps(p.as_json(), ensure_ascii=False) + "\n" for p in pairs)
+        extra = {"document": dict(document)} if document else {}
+        out.writelines(json.dumps(p.as_json() | extra, ensure_ascii=False) + "\n"
+                       for p in pairs)
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return len(pairs)

@@ -42,12 +42,19 @@ from corpus.encoding import (
     sniff,
 )
 from corpus.errors import InputError
-from corpus.html import html_pieces, html_to_text, looks_like_html
+from corpus.html import (
+    HtmlMode,
+    extract_article,
+    html_pieces,
+    html_to_text,
+    is_html_document,
+    looks_like_html,
+)
 from corpus.parts import PartCutter, part_of
 from corpus.text import short_title
 from corpus.types import Document
 
-DEFAULT_PATTERNS = ("*.txt", "*.md")
+DEFAULT_PATTERNS = ("*.txt", "*.md", "*.html", "*.htm", "*.docx", "*.pdf", "*.rss", "*.atom")
 STDIN = "-"
 
 # ---------------------------------------------------------------------------------------------
@@ -71,20 +78,31 @@ def clean(text: str) -> str:
     return unicodedata.normalize("NFC", _DROPPED.sub("", text))
 
 
-def decode(data: bytes, name: str) -> str:
+def decode(data: bytes, name: str, html: HtmlMode = "article") -> str:
     """Bytes of a source file to clean text (see the module docstring for every step)."""
-    return _read(data, name)[0]
+    return _read(data, name, html)[0]
 
 
-def _read(data: bytes, name: str) -> tuple[str, dict[str, object]]:
+def _read(data: bytes, name: str, html: HtmlMode = "article", url: str | None = None
+          ) -> tuple[str, dict[str, object]]:
     if not data:
         raise InputError(f"{name}: empty file, nothing to translate.")
     text, encoding = detect(data, name)
     metadata: dict[str, object] = {"encoding": encoding}
     text = clean(text)
     if looks_like_html(text, name):
-        text = clean(html_to_text(text))
         metadata["html"] = True
+        if html == "article" and is_html_document(text):
+            try:
+                text, found = extract_article(text, name, url)
+            except InputError:
+                if not html_to_text(text).strip():  # no text at all, main or not
+                    raise _nothing_to_translate(name, empty=False, html=True) from None
+                raise
+            metadata.update(found)
+            text = clean(text)
+        else:
+            text = clean(html_to_text(text))
     if not text.strip():
         raise _nothing_to_translate(name, empty=not text, html="html" in metadata)
     return text, metadata
@@ -107,14 +125,22 @@ def _title(text: str, fallback: str) -> str:
     return short_title((first.group() if first else fallback).strip().lstrip("# "))
 
 
-def read_document(path: str | Path, data: bytes | None = None) -> Document:
-    """Read one source file (or `data` already read, e.g. stdin, named by `path`)."""
+def read_document(path: str | Path, data: bytes | None = None, *, html: HtmlMode = "article",
+                  url: str | None = None) -> Document:
+    """Read one source file (or `data` already read, e.g. stdin or a page fetched from `url`,
+    named by `path`). A web page is reduced to its main text (`html="all"`: all its text)."""
     name = str(path)
     if data is None:
         with _open(path, name) as file:
             data = _read_bytes(file, -1, name)
-    text, metadata = _read(data, name)
-    return Document(path=name, title=_title(text, Path(name).stem), text=text, metadata=metadata)
+    text, metadata = _read(data, name, html, url)
+    return document_of(name, text, metadata)
+
+
+def document_of(name: str, text: str, metadata: dict[str, Any]) -> Document:
+    """A Document titled by its metadata's title, else by its first line."""
+    title = str(metadata.get("title") or "")[:200] or _title(text, Path(name).stem)
+    return Document(path=name, title=title, text=text, metadata=metadata)
 
 
 def find_sources(inputs: Iterable[str], patterns: Iterable[str] = DEFAULT_PATTERNS
@@ -122,14 +148,15 @@ def find_sources(inputs: Iterable[str], patterns: Iterable[str] = DEFAULT_PATTER
     """Expand folders (recursively, by pattern) into files, in a stable order; `-` is stdin."""
     patterns = tuple(patterns)
     for item in inputs:
-        if item == STDIN:
-            yield item
+        if item == STDIN or item.lower().startswith(("http://", "https://")):
+            yield item  # stdin and URLs are read by `corpus.sources.read_source`
             continue
         path = Path(item)
         if path.is_dir():
             found = sorted({p for pattern in patterns for p in path.rglob(pattern) if p.is_file()})
             if not found:
-                raise InputError(f"{item}: no {' or '.join(patterns)} files in this folder.")
+                kinds = ", ".join(patterns[:-1]) + " or " * (len(patterns) > 1) + patterns[-1]
+                raise InputError(f"{item}: no {kinds} files in this folder.")
             yield from (str(p) for p in found)
         elif path.exists():
             yield item
@@ -145,6 +172,7 @@ _CHUNK = 1 << 20  # bytes read at a time
 _HEAD = 1 << 20  # leading bytes the encoding is judged on (`sniff` judges 64K characters)
 _SAFE_CUT_SEARCH = 4096  # characters looked through for a place to cut a very long line
 _TITLE_LINE = 4096  # characters of the first line kept for its title (80 are used)
+MAX_PAGE_BYTES = 64 << 20  # a web page read whole to find its main text
 
 
 @dataclass(frozen=True)
@@ -173,17 +201,26 @@ class _Redetect(Exception):
         self.offset = offset  # of that byte in the file
 
 
-def open_source(path: str | Path, part_chars: int) -> Document | LongDocument:
+def open_source(path: str | Path, part_chars: int, html: HtmlMode = "article"
+                ) -> Document | LongDocument:
     """A source file: read whole (`read_document`) when it has at most `part_chars` characters;
     a longer one is read through once, a chunk at a time, checking all of it decodes and
     counting its parts, and comes back as a `LongDocument` (see `read_parts`). Raises
-    InputError as `read_document` does (for a mixed encoding, naming the line)."""
+    InputError as `read_document` does (for a mixed encoding, naming the line).
+
+    A web page whose main text is wanted is read whole however long (the extractor needs the
+    whole page), up to MAX_PAGE_BYTES."""
     name = str(path)
     with _open(path, name) as file:
         stat = os.fstat(file.fileno())
         head = _read_bytes(file, _HEAD, name)
+    if html == "article" and _is_page(head, name):
+        if stat.st_size > MAX_PAGE_BYTES:
+            raise InputError(f"{name}: a page of {stat.st_size >> 20} MB is too long to find "
+                             "its main text in; `--html all` reads all of its text, in parts.")
+        return read_document(path, html=html)
     if stat.st_size <= part_chars:  # never more characters than bytes
-        return read_document(path)
+        return read_document(path, html=html)
     stamp = (stat.st_size, stat.st_mtime_ns)
     encoding = sniff(head if len(head) == stat.st_size else _whole_characters(head), name)
     try:
@@ -194,7 +231,13 @@ def open_source(path: str | Path, part_chars: int) -> Document | LongDocument:
             encoding = single_byte_encoding(_read_bytes(file, _HEAD, name), name)
         long = _scan(name, stamp, encoding, head, part_chars)
     # Short once decoded (UTF-8 Russian is two bytes a letter): read whole, like any short file.
-    return read_document(path) if long is None else long
+    return read_document(path, html=html) if long is None else long
+
+
+def _is_page(head: bytes, name: str) -> bool:
+    """A whole HTML page, judged on its first bytes (tags are ASCII in every encoding read)."""
+    start = head[:1 << 16].decode("latin-1")
+    return looks_like_html(start, name) and is_html_document(start)
 
 
 def read_parts(document: LongDocument) -> Iterator[Document]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -83,10 +83,13 @@ def tmx_props(title: str, pair: SentencePair) -> list[tuple[str, str]]:
     return props
 
 
-def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO) -> int:
+def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO,
+              documents: Mapping[int | None, Mapping[str, str]] | None = None) -> int:
     """Write (document title, pair) units as a TMX 1.4b document, one <tu> per translation;
     returns how many. A sentence with several translations (`--kind all`) has a <tu> for
-    each, the second one's tuid ending in `-2`, and so on."""
+    each, the second one's tuid ending in `-2`, and so on. A pair's document's fields in
+    `documents` (by doc id, `corpus.formats.document_fields`; the title aside) become
+    `x-ruen-FIELD` props of each of its units."""
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n' + TMX_DOCTYPE + "\n")
     out.write('<tmx version="1.4">\n')
     out.write(f'  <header creationtool="{CREATION_TOOL}" creationtoolversion="{tool_version()}"'
@@ -97,9 +100,11 @@ def write_tmx(units: Iterable[tuple[str, SentencePair]], out: TextIO) -> int:
     for title, pair in units:
         number = seen[pair.doc, pair.index] = seen.get((pair.doc, pair.index), 0) + 1
         tuid = f"{pair.doc}-{pair.index}" + (f"-{number}" if number > 1 else "")
+        props = tmx_props(title, pair)
+        props += [(f"x-ruen-{k}", v) for k, v in (documents or {}).get(pair.doc, {}).items()
+                  if k != "title"]
         out.write(f'    <tu tuid="{tuid}">\n')
-        out.writelines(f'      <prop type="{k}">{_prop_text(v)}</prop>\n'
-                       for k, v in tmx_props(title, pair))
+        out.writelines(f'      <prop type="{k}">{_prop_text(v)}</prop>\n' for k, v in props)
         out.write(f'      <tuv xml:lang="ru"><seg>{xml_text(pair.ru)}</seg></tuv>\n'
                   f'      <tuv xml:lang="en"><seg>{xml_text(pair.en)}</seg></tuv>\n'
                   "    </tu>\n")

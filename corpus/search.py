@@ -282,6 +282,10 @@ def _marked_spans(highlighted: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+def _casefold(text: str | None) -> str | None:
+    return text.casefold() if text else text
+
+
 class Searcher:
     """Searches one archive. `search()` is the short way to use it."""
 
@@ -303,19 +307,52 @@ class Searcher:
         return [r[0] for r in rows]
 
     @staticmethod
-    def since_text(since: str | date | None) -> str | None:
+    def since_text(since: str | date | None, option: str = "--since") -> str | None:
         if since is None or isinstance(since, date):
             return since.isoformat() if since else None
         try:
             return datetime.fromisoformat(since).isoformat() if "T" in since else \
                 date.fromisoformat(since).isoformat()
         except ValueError:
-            raise QueryError(f"--since {since}: give a date like 2026-11-01.") from None
+            raise QueryError(f"{option} {since}: give a date like 2026-11-01.") from None
+
+    def document_conditions(self, docs: Sequence[int] = (), since: str | date | None = None,
+                            until: str | date | None = None, site: str | None = None
+                            ) -> tuple[list[str], list[Any]]:
+        """SQL conditions on `s.doc_id` and their parameters: these documents; dated (by
+        publication, else by when they were added) on or after `since`, on or before `until`
+        (a whole day when it is a date); from `site` (its name, or the host of its URL or a
+        subdomain of it, any case)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if docs:
+            where.append(f"s.doc_id IN ({','.join('?' * len(docs))})")
+            params += list(docs)
+        dated = []
+        if (since_iso := self.since_text(since)) is not None:
+            dated.append("coalesce(published, created) >= ?")
+            params.append(since_iso)
+        if (until_iso := self.since_text(until, "--until")) is not None:
+            whole_day = "T" not in until_iso
+            dated.append("coalesce(published, created) " + ("< date(?, '+1 day')" if whole_day
+                                                           else "<= ?"))
+            params.append(until_iso)
+        if site:
+            name = site.strip().lower().removeprefix("www.")
+            # SQLite folds only ASCII case: Вестник Востока is matched folded by Python
+            self.db.create_function("ruen_casefold", 1, _casefold, deterministic=True)
+            dated.append("(ruen_casefold(site) = ? OR host = ? OR host LIKE ? ESCAPE '\\')")
+            params += [site.strip().casefold(), name,
+                       "%." + name.replace("%", "\\%").replace("_", "\\_")]
+        if dated:
+            where.append(f"s.doc_id IN (SELECT id FROM documents WHERE {' AND '.join(dated)})")
+        return where, params
 
     # ------------------------------------------------------------ search
 
     def search(self, query: str, *, lang: Lang = "both", exact: bool = False,
                docs: Sequence[int] = (), since: str | date | None = None,
+               until: str | date | None = None, site: str | None = None,
                system: str | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0
                ) -> list[Hit]:
         if lang not in LANGS:
@@ -324,16 +361,16 @@ class Searcher:
             raise QueryError("--limit must be at least 1 and --offset at least 0.")
         ru_query, en_query = fts_queries(query, exact=exact)
         systems = self.system_ids(system) if system else []
-        since_iso = self.since_text(since)
+        documents = self.document_conditions(docs, since, until, site)
         wanted = offset + limit
         matches: dict[int, _Match] = {}
         if lang in ("ru", "both"):
-            for segment, rank in self._ru(ru_query, docs, since_iso, systems, wanted):
+            for segment, rank in self._ru(ru_query, documents, systems, wanted):
                 matches[segment] = _Match(segment, rank_ru=rank)
         if lang in ("en", "both"):
             table = "translations_fts_exact" if exact else "translations_fts"
-            for segment, rank, translation in self._en(table, en_query, docs, since_iso,
-                                                       systems, wanted):
+            for segment, rank, translation in self._en(table, en_query, documents, systems,
+                                                       wanted):
                 match = matches.setdefault(segment, _Match(segment))
                 match.rank_en, match.translation = rank, translation
         # equal scores: newest first, as the SQL above orders them, so pages do not overlap
@@ -342,23 +379,17 @@ class Searcher:
         return [self._hit(m, ru_query, en_query, exact, systems)
                 for m in ranked[offset:offset + limit]]
 
-    def _filters(self, docs: Sequence[int], since: str | None, systems: Sequence[int],
+    def _filters(self, documents: tuple[list[str], list[Any]], systems: Sequence[int],
                  translations: bool) -> tuple[str, list[Any]]:
         """SQL conditions (on `s` segments, `d` documents, `t` translations, `f` the FTS table)
         and their parameters. Rowid bounds let FTS5 skip straight to the filtered documents."""
         sql, params = "", []
-        if docs or since:
+        where, where_params = documents
+        if where:
             sql_bounds = (
                 "SELECT min(t.id), max(t.id) FROM segments s JOIN translations t"
                 " ON t.segment_id = s.id" if translations else
                 "SELECT min(s.id), max(s.id) FROM segments s")
-            where, where_params = [], []
-            if docs:
-                where.append(f"s.doc_id IN ({','.join('?' * len(docs))})")
-                where_params += list(docs)
-            if since:
-                where.append("s.doc_id IN (SELECT id FROM documents WHERE created >= ?)")
-                where_params.append(since)
             low, high = self.db.execute(f"{sql_bounds} WHERE {' AND '.join(where)}",
                                         where_params).fetchone()
             sql += " AND f.rowid BETWEEN ? AND ? AND " + " AND ".join(where)
@@ -382,9 +413,9 @@ class Searcher:
                 raise QueryError(f"cannot run this query ({exc}); simplify it.") from None
             raise
 
-    def _ru(self, fts: str, docs: Sequence[int], since: str | None, systems: Sequence[int],
+    def _ru(self, fts: str, documents: tuple[list[str], list[Any]], systems: Sequence[int],
             wanted: int) -> list[tuple[int, float]]:
-        where, params = self._filters(docs, since, systems, translations=False)
+        where, params = self._filters(documents, systems, translations=False)
         # without filters the window is read from the index alone (no join per match)
         join = " JOIN segments s ON s.id = f.rowid" if where else ""
         rows = self._run(
@@ -394,11 +425,11 @@ class Searcher:
             [fts, *params, RANK_WINDOW, wanted])
         return [(r[0], r[1]) for r in rows]
 
-    def _en(self, table: str, fts: str, docs: Sequence[int], since: str | None,
+    def _en(self, table: str, fts: str, documents: tuple[list[str], list[Any]],
             systems: Sequence[int], wanted: int) -> list[tuple[int, float, int]]:
         """Best-ranked matching translation per sentence (a sentence may have several);
         equal scores newest translation first."""
-        where, params = self._filters(docs, since, systems, translations=True)
+        where, params = self._filters(documents, systems, translations=True)
         join = (" JOIN translations t ON t.id = f.rowid JOIN segments s ON s.id = t.segment_id"
                 if where else "")
         found: dict[int, tuple[int, float, int]] = {}

@@ -203,6 +203,24 @@ def _migration_6(db: sqlite3.Connection) -> None:
         """)
 
 
+# What a document says about itself (`Document.metadata`) that is filtered and shown: columns
+# of their own, filled from the metadata when a document is stored.
+METADATA_COLUMNS = ("url", "host", "site", "author", "published", "language")
+
+
+def _migration_3(db: sqlite3.Connection) -> None:
+    """Document metadata as columns (source URL and host, site name, author, publication date
+    YYYY-MM-DD, language), indexed for `search --since/--until/--site` and for not fetching
+    a URL twice. Documents stored before have none of these (ruen read only files then)."""
+    for column in METADATA_COLUMNS:
+        db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
+    run_script(db, """
+        CREATE INDEX documents_url ON documents(url) WHERE url IS NOT NULL;
+        CREATE INDEX documents_dated ON documents(coalesce(published, created));
+        CREATE INDEX documents_host ON documents(host);
+        """)
+
+
 def _migration_4(db: sqlite3.Connection) -> None:
     """Model confidence: each machine translation's length-normalised log-probability
     (NULL for post-edits, references, memory reuse and copies, and for older translations)."""
@@ -252,13 +270,9 @@ def _migration_7(db: sqlite3.Connection) -> None:
         """)
 
 
-def _no_migration(db: sqlite3.Connection) -> None:
-    """A number taken by another branch (renumbered when the branches merge)."""
-
-
 # Migration N brings an archive from user_version N-1 to N. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migration_1, _migration_2, _no_migration, _migration_4, _migration_5, _migration_6,
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6,
     _migration_7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -271,6 +285,12 @@ class DocumentInfo:
     sha256: str
     created: str
     segments: int
+    url: str | None = None
+    host: str | None = None
+    site: str | None = None
+    author: str | None = None
+    published: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -472,11 +492,13 @@ class Archive:
             sha256 = sha256_text(f"{document.text}\x00{number}")
             found = self.db.execute("SELECT 1 FROM documents WHERE sha256 = ?",
                                     (sha256,)).fetchone()
+        columns = [str(v) if (v := document.metadata.get(c)) not in (None, "") else None
+                   for c in METADATA_COLUMNS]
         cursor = self.db.execute(
-            "INSERT INTO documents (path, title, sha256, text, metadata, created)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO documents (path, title, sha256, text, metadata, created,"
+            f" {', '.join(METADATA_COLUMNS)}) VALUES (?,?,?,?,?,?{',?' * len(columns)})",
             (document.path, document.title, sha256, document.text,
-             json.dumps(document.metadata, ensure_ascii=False), _now()),
+             json.dumps(document.metadata, ensure_ascii=False), _now(), *columns),
         )
         return int(cursor.lastrowid)
 
@@ -530,10 +552,16 @@ class Archive:
     def documents(self) -> list[DocumentInfo]:
         rows = self.db.execute(
             "SELECT d.id, d.path, d.title, d.sha256, d.created,"
-            " (SELECT count(*) FROM segments s WHERE s.doc_id = d.id) AS n"
+            " (SELECT count(*) FROM segments s WHERE s.doc_id = d.id) AS n,"
+            f" {', '.join(f'd.{c}' for c in METADATA_COLUMNS)}"
             " FROM documents d ORDER BY d.id"
         )
-        return [DocumentInfo(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return [DocumentInfo(*r) for r in rows]
+
+    def document_with_url(self, url: str) -> int | None:
+        """The first document fetched from `url` (as asked for, before redirects), if any."""
+        row = self.db.execute("SELECT min(id) FROM documents WHERE url = ?", (url,)).fetchone()
+        return row[0]
 
     def document(self, doc_id: int) -> Document:
         row = self.db.execute(

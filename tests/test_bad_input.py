@@ -87,7 +87,8 @@ REFUSED = [
     # -------- paths and options
     Refused("no such file", {}, r"{tmp}/missing.txt: no such file or folder",
             args=("translate", "{tmp}/missing.txt")),
-    Refused("folder without text files", {"notes/a.pdf": PDF}, r"{tmp}/notes: no \*.txt",
+    Refused("folder without files of the kinds read", {"notes/a.csv": b"a,b\n"},
+            r"{tmp}/notes: no \*.txt",
             args=("translate", "{tmp}/notes")),
     Refused("unknown output format", {"a.txt": RU.encode()}, r"--format.*text, tsv, jsonl",
             args=("translate", "{file}", "--format", "xml")),

@@ -45,11 +45,12 @@ def test_stdin(tiny_model: Path, db: Path, runner) -> None:
     assert [r["ru"] for r in _rows(result.stdout)] == SENTENCES
 
 
-def test_a_folder_is_searched_recursively_for_txt_and_md(
+def test_a_folder_is_searched_recursively_for_the_suffixes_read(
         tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
     folder = tmp_path / "articles"
     files = {"b.txt": "Второй текст.", "a.md": "Первый текст.", "sub/c.txt": "Третий текст.",
-             "sub/notes.csv": "не,текст", "sub/page.html": "<p>Не этот.</p>"}
+             "sub/notes.csv": "не,текст", "sub/page.html": "<p>Страница тоже.</p>",
+             "sub/data.json": '{"не": "этот"}'}
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
@@ -57,7 +58,7 @@ def test_a_folder_is_searched_recursively_for_txt_and_md(
     assert result.exit_code == 0, result.output
     rows = _rows(result.stdout)
     assert [(r["doc"], r["ru"]) for r in rows] == [
-        (1, "Первый текст."), (2, "Второй текст."), (3, "Третий текст.")]
+        (1, "Первый текст."), (2, "Второй текст."), (3, "Третий текст."), (4, "Страница тоже.")]
 
 
 def test_a_bad_file_in_a_folder_is_reported_at_the_end_and_the_others_are_stored(

@@ -14,9 +14,12 @@ import typer
 
 from corpus import cli as corpus_cli
 from corpus.console import EXIT_INTERRUPTED, App, err, note, print_error, print_json, progress
-from corpus.formats import PAIR_FORMATS, paragraph_separator, write_pairs
+from corpus.fetch import FetchSettings
+from corpus.formats import PAIR_FORMATS, document_fields, paragraph_separator, write_pairs
+from corpus.html import HTML_MODES
 from corpus.ingest import DEFAULT_PATTERNS, find_sources
 from corpus.options import JsonOption, OutputOption, choice
+from corpus.sources import SourceOptions
 from corpus.store import Archive, default_archive_path
 from eval import cli as eval_cli
 from eval.qa import DEFAULT_CHECKS
@@ -64,7 +67,8 @@ def root(version: Annotated[bool, typer.Option("--version", callback=_version, i
 @app.command()
 def translate(
     inputs: Annotated[list[str], typer.Argument(
-        help="Files, folders (searched recursively) or - for stdin.", show_default=False)],
+        help="Files, folders (searched recursively), URLs, feeds or - for stdin.",
+        show_default=False)],
     model: ModelOption = None,
     revision: RevisionOption = None,
     backend: Annotated[str, typer.Option(help="Decoding library.", **choice(*BACKENDS))
@@ -86,7 +90,16 @@ def translate(
     no_memory: Annotated[bool, typer.Option(
         "--no-memory", help="Re-translate sentences already in the archive")] = False,
     pattern: Annotated[list[str] | None, typer.Option(
-        help="File patterns inside folders [default: *.txt, *.md]")] = None,
+        help="File patterns inside folders [default: *.txt, *.md, *.html, *.htm, *.docx, "
+             "*.pdf, *.rss, *.atom]")] = None,
+    html: Annotated[str, typer.Option(
+        "--html", help="article: a web page's main text (menus, footers, comments dropped); "
+                       "all: all of its text, for pages the extractor gets wrong.",
+        **choice(*HTML_MODES))] = "article",
+    refetch: Annotated[bool, typer.Option(
+        "--refetch", help="Fetch URLs (and feed items) the archive already has again")] = False,
+    timeout: Annotated[float, typer.Option(
+        min=0.001, help="Seconds to wait for a server to connect or send more (URLs, feeds)")] = 20.0,
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
     bench_output_tokens: Annotated[int | None, typer.Option(
@@ -103,8 +116,11 @@ def translate(
     cat article.txt | ruen translate - --format jsonl
     ruen translate article.txt --model ./opus-mt-ru-en --beam 1
     ruen translate article.txt -g mine.tsv --format jsonl -o article.jsonl
+    ruen translate page.html
+    ruen translate page.html --html all
     ```
     """
+    reading = SourceOptions(html=html, refetch=refetch, fetch=FetchSettings(timeout=timeout))
     sources = list(find_sources(inputs, pattern or DEFAULT_PATTERNS))
     terms = build_glossary(glossary, no_glossary)  # a broken glossary fails before the model loads
     ref = resolve_model(model, revision)
@@ -128,7 +144,7 @@ def translate(
             # the paragraph break (write_pairs has already ended the line)
             out.write("\n" if number != last_input else separator[1:])
         last_input = number
-        write_pairs(result.pairs, fmt, out, separator)
+        write_pairs(result.pairs, fmt, out, separator, document_fields(result.document.metadata))
         out.flush()
 
     report = JobReport()
@@ -148,7 +164,7 @@ def translate(
             task = bar.add_task("Translating", total=None)
             pipeline.on_progress = lambda n: bar.advance(task, n)
             run_job(pipeline, sources, on_result=write, report=report,
-                    on_total=lambda n: bar.update(task, total=n))
+                    on_total=lambda n: bar.update(task, total=n), options=reading)
     except KeyboardInterrupt:
         note(_interrupted(report, archive))
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -159,6 +175,10 @@ def translate(
             out.close()
         if archive:
             archive.close()
+    if report.skipped:
+        already = ", ".join(f"{s.source} (document {s.doc})" for s in report.skipped[:3])
+        more = f" and {len(report.skipped) - 3} more" if len(report.skipped) > 3 else ""
+        note(f"Already in the archive, not fetched again (--refetch to): {already}{more}.")
     for message in report.failed:
         print_error(message)
     if report.failed:

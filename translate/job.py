@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from corpus.errors import InputError
 from corpus.ingest import STDIN, LongDocument, open_source, read_document, read_parts
 from corpus.parts import split_parts
+from corpus.sources import PART_CHARS, Failed, Skipped, SourceOptions
+from corpus.sources import read_source as read_input
 from corpus.types import Document, Segment
 from translate.pipeline import DocumentResult, Pipeline
 from translate.segment import segment
@@ -16,8 +18,7 @@ from translate.segment import segment
 # A longer document is translated and stored in parts cut between paragraphs, each an archive
 # document of its own: a crash or Ctrl-C loses at most the part in progress, and only one part's
 # text and sentences are held in memory at a time (a long file is read in chunks, see
-# `corpus.ingest.read_parts`).
-PART_CHARS = 200_000
+# `corpus.ingest.read_parts`). The number is `corpus.sources.PART_CHARS`.
 
 
 @dataclass
@@ -28,6 +29,7 @@ class JobReport:
     sentences: int = 0
     reused: int = 0
     failed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # URLs the archive already has
     current: str = ""  # the input being translated, "" between inputs
 
 
@@ -43,7 +45,8 @@ def read_source(source: str, part_chars: int = PART_CHARS) -> Document | LongDoc
 def run_job(pipeline: Pipeline, sources: Sequence[str],
             on_result: Callable[[int, DocumentResult], None],
             on_total: Callable[[int], None] = lambda n: None,
-            report: JobReport | None = None, part_chars: int | None = None) -> JobReport:
+            report: JobReport | None = None, part_chars: int | None = None,
+            options: SourceOptions | None = None) -> JobReport:
     """Translate each source in turn; `on_result(number, result)` sees each finished document
     (each part of a long one, see `split_parts`, with the number of its input).
 
@@ -53,21 +56,32 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
     stored. Short inputs keep their sentences; long ones are counted part by part and
     forgotten, then read again part by part to be translated, so memory does not grow with
     their size. A file that cannot be read is recorded in `report.failed` and the others go on.
+
+    An input may be a URL or a feed (`corpus.sources.read_source`, with `options`); a URL the
+    pipeline's archive already has is recorded in `report.skipped`, not fetched again. Each
+    document read (each item of a feed) is numbered on its own.
     """
     report = report or JobReport()
     part_chars = part_chars or PART_CHARS
+    options = replace(options or SourceOptions(), part_chars=part_chars)
+    archive = pipeline.archive
+    known_url = archive.document_with_url if archive is not None else (lambda url: None)
     inputs: list[tuple[int, Document | LongDocument, list[Segment] | None]] = []
     total = 0
-    for number, source in enumerate(sources, start=1):
+    for source in sources:
         try:
-            item = read_source(source, part_chars)
-            if isinstance(item, Document) and len(item.text) <= part_chars:
-                segments = segment(item.text)
-                total += len(segments)
-                inputs.append((number, item, segments))
-            else:
-                total += sum(len(segment(part.text)) for part in _parts(item, part_chars))
-                inputs.append((number, item, None))
+            for item in read_input(source, options, known_url):
+                if isinstance(item, Skipped):
+                    report.skipped.append(item)
+                elif isinstance(item, Failed):
+                    report.failed.append(item.message)
+                elif isinstance(item, Document) and len(item.text) <= part_chars:
+                    segments = segment(item.text)
+                    total += len(segments)
+                    inputs.append((len(inputs) + 1, item, segments))
+                else:
+                    total += sum(len(segment(part.text)) for part in _parts(item, part_chars))
+                    inputs.append((len(inputs) + 1, item, None))
         except InputError as exc:
             report.failed.append(str(exc))
     on_total(total)

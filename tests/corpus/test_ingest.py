@@ -163,7 +163,8 @@ CLEANED = [
 @pytest.mark.parametrize(("raw", "clean"), CLEANED)
 def test_text_is_cleaned(raw: str, clean: str) -> None:
     raw = unicodedata.normalize("NFD", raw) if "Йод" in raw else raw
-    assert decode(raw.encode("utf-8"), "a.txt") == clean
+    # a whole page read as all its text (`--html all`); its main text: tests/corpus/test_web
+    assert decode(raw.encode("utf-8"), "a.txt", html="all") == clean
 
 
 def test_html_file_by_name_and_metadata() -> None:
@@ -202,18 +203,19 @@ def test_unreadable_paths(tmp_path: Path) -> None:
 
 
 def test_find_sources_recurses_by_pattern_in_a_stable_order(tmp_path: Path) -> None:
-    for name in ["b.txt", "a.md", "sub/c.txt", "sub/deeper/d.md", "skip.html", "sub/e.csv"]:
+    for name in ["b.txt", "a.md", "sub/c.txt", "sub/deeper/d.md", "skip.xml", "sub/e.csv"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("Текст.", encoding="utf-8")
     found = [Path(p).relative_to(tmp_path).as_posix() for p in find_sources([str(tmp_path)])]
     assert found == ["a.md", "b.txt", "sub/c.txt", "sub/deeper/d.md"]
-    assert [Path(p).name for p in find_sources([str(tmp_path)], ["*.html"])] == ["skip.html"]
-    single = str(tmp_path / "skip.html")
+    assert [Path(p).name for p in find_sources([str(tmp_path)], ["*.xml"])] == ["skip.xml"]
+    single = str(tmp_path / "skip.xml")
     assert list(find_sources([STDIN, single])) == [STDIN, single]
 
 
 def test_find_sources_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or folder"):
         list(find_sources([str(tmp_path / "nope.txt")]))
-    with pytest.raises(InputError, match=r"no \*\.txt or \*\.md files in this folder"):
+    with pytest.raises(InputError,
+                       match=r"no \*\.txt, \*\.md, .* or \*\.atom files in this folder"):
         list(find_sources([str(tmp_path)]))

@@ -34,16 +34,16 @@ def _chunks(chunk: int, head: int = 1 << 20) -> Iterator[None]:
         yield
 
 
-def _streamed(path: Path, part_chars: int) -> list[Document]:
-    long = open_source(path, part_chars)
+def _streamed(path: Path, part_chars: int, html: str = "article") -> list[Document]:
+    long = open_source(path, part_chars, html)
     assert isinstance(long, LongDocument)
     parts = list(read_parts(long))
     assert long.parts == len(parts)
     return parts
 
 
-def _in_memory(path: Path, part_chars: int) -> list[Document]:
-    return list(split_parts(read_document(path), part_chars))
+def _in_memory(path: Path, part_chars: int, html: str = "article") -> list[Document]:
+    return list(split_parts(read_document(path, html=html), part_chars))
 
 
 def _same(streamed: list[Document], whole: list[Document]) -> None:
@@ -102,14 +102,14 @@ def test_single_byte_files_too(pieces: list[str], part_chars: int, chunk: int,
             _same(list(read_parts(source)), whole)
 
 
-def test_html_is_read_in_chunks_too(tmp_path: Path) -> None:
+def test_html_read_as_all_its_text_is_read_in_chunks_too(tmp_path: Path) -> None:
     body = "".join(f"<p>Абзац {n}: город &laquo;Хама&raquo;<br>освобожден.</p>\n"
                    f"<script>var x = '<p>{n}</p>';</script>" for n in range(200))
     path = tmp_path / "news.html"
     path.write_text(f"<!DOCTYPE html><html><body><h1>Новости</h1>{body}</body></html>")
     with _chunks(97):
-        parts = _streamed(path, 500)
-    _same(parts, _in_memory(path, 500))
+        parts = _streamed(path, 500, html="all")
+    _same(parts, _in_memory(path, 500, html="all"))
     assert parts[0].metadata["html"] and parts[0].title == f"Новости (part 1/{len(parts)})"
 
 
