@@ -99,7 +99,8 @@ def translate(
     refetch: Annotated[bool, typer.Option(
         "--refetch", help="Fetch URLs (and feed items) the archive already has again")] = False,
     timeout: Annotated[float, typer.Option(
-        min=0.001, help="Seconds to wait for a server to connect or send more (URLs, feeds)")] = 20.0,
+        min=0.001, help="Seconds to wait for a server to connect or send more (URLs, feeds)"
+    )] = 20.0,
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
     bench_output_tokens: Annotated[int | None, typer.Option(
