@@ -172,7 +172,8 @@ def _group(path: Path, rows: Iterable[Row], kind: Kind | None) -> list[ImportedD
         document.pairs.append(SentencePair(
             doc=None, index=index, paragraph=paragraph, ru=row.ru, en=row.en, kind=stored,
             origin=(row.origin or stored) if from_file else stored,
-            system=row.system if from_file and stored == "mt" else ""))
+            system=row.system if from_file and stored == "mt" else "",
+            score=row.score if from_file and stored == "mt" else None))
     if not documents:
         raise FormatError(f"{path}: no sentence pairs found.")
     for document in documents.values():

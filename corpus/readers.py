@@ -63,6 +63,16 @@ class Row:
     kind: str = ""  # mt | post-edit | reference when the file says (ruen's exports)
     origin: str = ""
     system: str = ""
+    score: float | None = None  # the model's confidence in a machine translation
+
+
+def _score(path: Path, line: int, value: object) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise FormatError(f"{path}:{line}: score {value!r} is not a number.") from None
 
 
 # ---------------------------------------------------------------- text and lines
@@ -184,7 +194,8 @@ def read_jsonl(path: Path) -> list[Row]:
             index=_int(path, number, "\"index\"", row.get("index")),
             paragraph=_int(path, number, "\"paragraph\"", row.get("paragraph")),
             title=str(row.get("title") or ""), kind=_kind(path, number, row.get("kind") or ""),
-            origin=str(row.get("origin") or ""), system=str(row.get("system") or "")))
+            origin=str(row.get("origin") or ""), system=str(row.get("system") or ""),
+            score=_score(path, number, row.get("score"))))
     return rows
 
 
@@ -347,7 +358,8 @@ class _TmxReader(ExpatReader):
                    paragraph=_int(self.path, line, "paragraph", props.get(PROP_PARAGRAPH)),
                    title=props.get(PROP_TITLE, ""),
                    kind=_kind(self.path, line, props.get(PROP_KIND, "")),
-                   origin=props.get(PROP_ORIGIN, ""), system=props.get(PROP_SYSTEM, ""))
+                   origin=props.get(PROP_ORIGIN, ""), system=props.get(PROP_SYSTEM, ""),
+                   score=_score(self.path, line, props.get(PROP_SCORE)))
 
 
 def read_tmx(path: Path) -> list[Row]:

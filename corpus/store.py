@@ -846,10 +846,11 @@ class Archive:
             for p in pairs:
                 system_id = self.system_id(system_from_signature(p.system)) if p.system else None
                 cursor = self.db.execute(
-                    "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
-                    " SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM translations"
-                    " WHERE segment_id = ? AND kind = ? AND en = ? AND system_id IS ?)",
-                    (segment_ids[p.index], system_id, p.kind, p.en, p.origin, _now(),
+                    "INSERT INTO translations (segment_id, system_id, kind, en, origin, created,"
+                    " score) SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM"
+                    " translations WHERE segment_id = ? AND kind = ? AND en = ?"
+                    " AND system_id IS ?)",
+                    (segment_ids[p.index], system_id, p.kind, p.en, p.origin, _now(), p.score,
                      segment_ids[p.index], p.kind, p.en, system_id))
                 added += cursor.rowcount
                 if cursor.rowcount:
