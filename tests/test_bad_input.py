@@ -122,10 +122,10 @@ REFUSED = [
          r"{file}:1: not valid TBX/XML"),
         ("XML that is not TBX", "g.tbx", b"<html><body>Hama</body></html>",
          r"{file}:1: no termEntry or conceptEntry elements; not a TBX glossary"),
-        ("TBX entry without English", "g.tbx",
+        ("TBX without English", "g.tbx",
          '<martif type="TBX"><text><body><termEntry><langSet xml:lang="ru"><tig><term>Хама'
          '</term></tig></langSet></termEntry></body></text></martif>'.encode(),
-         r"{file}:1: term entry without an English term"),
+         r"{file}:1: no English terms; the file has terms in ru, a glossary needs ru and en\."),
     ]],
     Refused("glossary: no such file", {"a.txt": RU.encode()},
             r"{tmp}/none.tsv: cannot read the glossary \(No such file",
