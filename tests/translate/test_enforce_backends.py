@@ -144,6 +144,25 @@ def test_no_torch_on_the_ctranslate2_path_with_a_glossary(tiny_model: Path, tmp_
     assert done.stdout.count("Hama") >= 2 and "Damascus" in done.stdout
 
 
+def test_a_target_the_vocabulary_cannot_spell_stays_missing(engine: Engine) -> None:
+    # `Ж` is not in the tiny English vocabulary: nothing is pasted in, the term is reported
+    [(english, terms)] = Pipeline(engine, SETTINGS, glossary=Glossary([Entry("Хама", "Жama")])
+                                  ).translate(["Город Хама освобожден."])
+    assert "Жama" not in english
+    assert [(t.ru, t.en, t.status) for t in terms] == [("Хама", "Жama", "missing")]
+
+
+def test_constrained_decoding_without_targets_is_greedy_search(tiny_model: Path) -> None:
+    from translate.engine.constrained import ConstrainedDecoder
+
+    engine = load_engine(resolve_model(str(tiny_model)), "transformers")
+    decoder = ConstrainedDecoder(engine.model, engine.tokenizer)
+    sentence = CASES[0][0]
+    plain = engine.translate_batch([sentence], DecodeSettings(beam=1, length_slack=5,
+                                                              length_ratio=0))
+    assert decoder.translate(sentence, [], beam=1, max_new_tokens=4).text == plain[0].text
+
+
 def test_a_constraint_without_a_known_source_place_is_still_placed(engine: Engine) -> None:
     out = engine.translate_constrained(CASES[0][0], ["Hama"], SETTINGS)
     assert contains(out.text, "Hama")
