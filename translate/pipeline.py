@@ -118,12 +118,13 @@ class Pipeline:
             english[i] = (done.en, done.terms, "mt")
             alternatives[i] = done.alternatives
 
-        pairs = [
-            SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
-                         origin=origin, terms=terms, flags=self._flags(s.ru, en, terms),
-                         start=s.start, end=s.end, alternatives=alternatives.get(i, ()))
-            for i, s, (en, terms, origin) in ((i, s, english[i]) for i, s in enumerate(segments))
-        ]
+        pairs = []
+        for i, s in enumerate(segments):
+            en, terms, origin = english[i]
+            pairs.append(SentencePair(
+                doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en, origin=origin,
+                terms=terms, flags=self._flags(s.ru, en, terms), start=s.start, end=s.end,
+                alternatives=alternatives.get(i, ())))
         doc_id = None
         if self.archive is not None:
             doc_id = self.archive.save_document(document, pairs, system)
