@@ -7,6 +7,7 @@ output is the enforcement's doing: CTranslate2 places them by attention and forc
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -290,3 +291,22 @@ def test_cuda_1_reaches_the_second_gpu(tiny_model: Path, monkeypatch: pytest.Mon
     assert engine.device == "cuda:1" and moved == ["cuda:1"]
     with pytest.raises(EngineError, match="2 CUDA GPU"):
         TransformersEngine(resolve_model(str(tiny_model)), device="cuda:2")
+
+
+def test_show_history_lists_the_unconstrained_translation(tiny_model: Path, db: Path,
+                                                          tmp_path: Path, runner) -> None:
+    from translate.cli import app
+
+    glossary = tmp_path / "mine.tsv"
+    glossary.write_text("ru\ten\nХама\tHama\n", encoding="utf-8")
+    source = tmp_path / "hama.ru.txt"
+    source.write_text("Город Хама освобожден.\n", encoding="utf-8")
+    done = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model), "--db",
+                               str(db), "--no-glossary", "--glossary", str(glossary)])
+    assert done.exit_code == 0, done.output
+    shown = runner.invoke(app, ["show", "1", "--history", "--json", "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    entries = json.loads(shown.stdout)
+    assert [(e["kind"], e["current"], "Hama" in e["en"]) for e in entries] == [
+        ("mt", True, True), ("mt, unconstrained", False, False)]
+    assert entries[1]["score"] < 0 and entries[0]["score"] is None
