@@ -1,4 +1,4 @@
-"""Translation speed: five ways to translate the same document, measured side by side in one run.
+"""Translation speed: ways to translate the same document, measured side by side in one run.
 
     python -m bench.translate                       # beams 1 and 4, 320 sentences, a few minutes
     python -m bench.translate --json speed.json     # also write every figure as JSON
@@ -30,6 +30,11 @@ The engines, each in a fresh subprocess (so that peak RSS is its own):
    that 5 against 4b is the cost of the pipeline alone; 5. `ruen translate` end to end with
    its defaults (segmentation, glossary, QA checks, archive writes; model load included), run
    in-process through its CLI.
+6a/6b. `ruen translate` on a second document, the same text with one or two glossary terms in
+every third sentence, without and with the default glossary: with random weights every term is
+enforced (the worst case), and the output is checked (every term placed, no target without its
+term); 7. `ruen translate --backend transformers --no-glossary`; 8. the same with the glossary
+on the document with terms. `--engines` runs a subset.
 Then the translation-memory re-run (the same command on the same archive again) and the cold
 start (a new `ruen` process: imports, model load, one sentence; the converted model cached).
 The run goes through every engine `--repeat` times (default 3), round after round, and keeps
