@@ -7,6 +7,7 @@ output is the enforcement's doing: CTranslate2 places them by attention and forc
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -144,6 +145,25 @@ def test_no_torch_on_the_ctranslate2_path_with_a_glossary(tiny_model: Path, tmp_
     assert done.stdout.count("Hama") >= 2 and "Damascus" in done.stdout
 
 
+def test_a_target_the_vocabulary_cannot_spell_stays_missing(engine: Engine) -> None:
+    # `Ж` is not in the tiny English vocabulary: nothing is pasted in, the term is reported
+    [(english, terms)] = Pipeline(engine, SETTINGS, glossary=Glossary([Entry("Хама", "Жama")])
+                                  ).translate(["Город Хама освобожден."])
+    assert "Жama" not in english
+    assert [(t.ru, t.en, t.status) for t in terms] == [("Хама", "Жama", "missing")]
+
+
+def test_constrained_decoding_without_targets_is_greedy_search(tiny_model: Path) -> None:
+    from translate.engine.constrained import ConstrainedDecoder
+
+    engine = load_engine(resolve_model(str(tiny_model)), "transformers")
+    decoder = ConstrainedDecoder(engine.model, engine.tokenizer)
+    sentence = CASES[0][0]
+    plain = engine.translate_batch([sentence], DecodeSettings(beam=1, length_slack=5,
+                                                              length_ratio=0))
+    assert decoder.translate(sentence, [], beam=1, max_new_tokens=4).text == plain[0].text
+
+
 def test_a_constraint_without_a_known_source_place_is_still_placed(engine: Engine) -> None:
     out = engine.translate_constrained(CASES[0][0], ["Hama"], SETTINGS)
     assert contains(out.text, "Hama")
@@ -271,3 +291,22 @@ def test_cuda_1_reaches_the_second_gpu(tiny_model: Path, monkeypatch: pytest.Mon
     assert engine.device == "cuda:1" and moved == ["cuda:1"]
     with pytest.raises(EngineError, match="2 CUDA GPU"):
         TransformersEngine(resolve_model(str(tiny_model)), device="cuda:2")
+
+
+def test_show_history_lists_the_unconstrained_translation(tiny_model: Path, db: Path,
+                                                          tmp_path: Path, runner) -> None:
+    from translate.cli import app
+
+    glossary = tmp_path / "mine.tsv"
+    glossary.write_text("ru\ten\nХама\tHama\n", encoding="utf-8")
+    source = tmp_path / "hama.ru.txt"
+    source.write_text("Город Хама освобожден.\n", encoding="utf-8")
+    done = runner.invoke(app, ["translate", str(source), "--model", str(tiny_model), "--db",
+                               str(db), "--no-glossary", "--glossary", str(glossary)])
+    assert done.exit_code == 0, done.output
+    shown = runner.invoke(app, ["show", "1", "--history", "--json", "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    entries = json.loads(shown.stdout)
+    assert [(e["kind"], e["current"], "Hama" in e["en"]) for e in entries] == [
+        ("mt", True, True), ("mt, unconstrained", False, False)]
+    assert entries[1]["score"] < 0 and entries[0]["score"] is None

@@ -1,83 +1,15 @@
-"""Enforcing the glossary in decoding, on the tiny random-weight model.
-
-The model cannot produce the targets by itself (its weights are random), so every target in its
-output is the constraint's doing; targets are spelled from pieces its vocabulary has.
-"""
+"""What `Glossary.enforce` decides, around an engine stand-in whose outputs are known: which
+sentences are decoded again, what is kept, rewritten, rejected or left alone. (Enforcement on
+the real backends: test_enforce_backends.py.)"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from corpus.types import Alternative, Hypothesis
-from translate.engine import DecodeSettings, load_engine
+from translate.engine import DecodeSettings
 from translate.engine.base import ConstrainedRequest, Constraint
-from translate.engine.constrained import ConstrainedDecoder
 from translate.glossary import Entry, Glossary
-from translate.glossary.verify import contains
-from translate.model import resolve_model
-from translate.pipeline import Pipeline
-
-GLOSSARY = Glossary([
-    Entry("Хама", "Hama"), Entry("Дамаск", "Damascus"), Entry("Хомс", "Homs"),
-    Entry("режим Асада", "the Assad regime"),
-])
-
-# (sentence, targets its terms require)
-CASES = [
-    ("Город Хама полностью освобожден после ожесточенных боев.", {"Hama"}),
-    ("Мы продолжаем двигаться на юг, к Дамаску.", {"Damascus"}),
-    ("В четверг начались новые столкновения в провинции Хомс.", {"Homs"}),
-    ("Силы режима Асада отступают от Хамы к Хомсу.", {"the Assad regime", "Hama", "Homs"}),
-    ("Колонна вышла из Дамаска в Хаму.", {"Damascus", "Hama"}),
-    ("Гражданское сопротивление укрепляет революцию.", set()),
-    ("Министр обороны заявил о тактическом отступлении.", set()),
-    ("Хамство и хамы не имеют отношения к городу.", set()),
-]
-TARGETS = {e.en for e in GLOSSARY.entries}
-
-
-@pytest.fixture(scope="module")
-def engine(tiny_model: Path):
-    return load_engine(resolve_model(str(tiny_model)), "transformers")
-
-
-def test_every_expected_target_appears_and_no_other(engine) -> None:
-    settings = DecodeSettings(beam=2)
-    results = Pipeline(engine, settings, glossary=GLOSSARY).translate([s for s, _ in CASES])
-    for (source, expected), (english, terms) in zip(CASES, results, strict=True):
-        present = {t for t in TARGETS if contains(english, t)}
-        assert present == expected, (source, english)
-        assert {t.en for t in terms} == expected
-        assert all(t.status in ("ok", "enforced") for t in terms), terms
-
-
-def test_the_first_pass_misses_the_targets_so_the_constraint_placed_them(engine) -> None:
-    settings = DecodeSettings(beam=2)
-    plain = engine.translate_batch([s for s, e in CASES if e], settings)
-    assert not any(contains(h.text, t) for h in plain for t in TARGETS)
-    results = Pipeline(engine, settings, glossary=GLOSSARY).translate(
-        [s for s, e in CASES if e])
-    assert {t.status for _, terms in results for t in terms} == {"enforced"}
-
-
-def test_a_target_the_vocabulary_cannot_spell_stays_missing(engine) -> None:
-    # `Ж` is not in the tiny English vocabulary: nothing is pasted in, the term is reported
-    glossary = Glossary([Entry("Хама", "Жama")])
-    [(english, terms)] = Pipeline(engine, DecodeSettings(beam=2), glossary=glossary).translate(
-        ["Город Хама освобожден."])
-    assert "Жama" not in english
-    assert [(t.ru, t.en, t.status) for t in terms] == [("Хама", "Жama", "missing")]
-
-
-def test_constrained_decoding_without_targets_is_greedy_search(engine) -> None:
-    decoder = ConstrainedDecoder(engine.model, engine.tokenizer)
-    sentence = CASES[0][0]
-    plain = engine.translate_batch([sentence], DecodeSettings(beam=1, length_slack=5,
-                                                              length_ratio=0))
-    ours = decoder.translate(sentence, [], beam=1, max_new_tokens=4)
-    assert ours.text == plain[0].text
 
 
 class _Fixed:

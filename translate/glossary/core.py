@@ -127,16 +127,15 @@ class Glossary:
         """
         plans = [self._plan(source, hypothesis) for source, hypothesis
                  in zip(sources, hypotheses, strict=True)]
-        asked = [i for i, plan in enumerate(plans) if plan.request is not None
+        asked = [(i, plan.request) for i, plan in enumerate(plans) if plan.request is not None
                  and engine.supports_constraints and self._fits(engine, sources[i])]
         decoded: dict[int, Hypothesis] = {}
         if asked:
             try:
-                outputs = engine.translate_constrained_batch(
-                    [plans[i].request for i in asked if plans[i].request], settings)
+                outputs = engine.translate_constrained_batch([r for _, r in asked], settings)
+                decoded = dict(zip((i for i, _ in asked), outputs, strict=True))
             except NotImplementedError:
-                outputs = []
-            decoded = dict(zip(asked, outputs, strict=False))
+                pass
         return [self._settle(plan, decoded.get(i)) for i, plan in enumerate(plans)]
 
     def _plan(self, source: str, hypothesis: Hypothesis) -> _Plan:
