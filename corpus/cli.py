@@ -329,14 +329,17 @@ def search_command(
                     ] = False,
 ) -> None:
     """Search the archive in Russian, English or both: every form of a Russian word, every
-    English word with the same stem, ranked by bm25, with the aligned translation beside each hit.
+    form of an English word (by lemma, then stem), ranked by bm25, with the aligned
+    translation beside each hit. --since/--until are publication dates (the day a document
+    was added when it has none).
 
     Examples:
 
     ```
     ruen search Хомс                       # also finds Хомса, Хомсе, Хомсом
     ruen search '"Четвертая дивизия" OR "4-я дивизия"' --lang ru
-    ruen search 'advance NOT Hama' --lang en --since 2026-11-01 --until 2026-11-30
+    ruen search 'advance NOT Hama' --lang en
+    ruen search Хомс --since 2026-11-01 --until 2026-11-30
     ruen search Хама --site vestnik-vostoka.example
     ruen search 'освобо*' --exact --json
     ```

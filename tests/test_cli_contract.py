@@ -230,6 +230,34 @@ TMX = """<?xml version="1.0" encoding="UTF-8"?>
 <tuv xml:lang="en"><seg>Hama is free.</seg></tuv></tu>
 </body></tmx>
 """
+# A saved news page: the article between a menu, a cookie notice, related links and a footer.
+PAGE = """<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Наступление на Хаму | Вестник</title>
+<meta property="og:site_name" content="Вестник Востока">
+<meta name="author" content="Иван Петров">
+<meta property="article:published_time" content="2026-11-28T09:00:00+03:00"></head>
+<body><nav><ul><li><a href="/">Главная</a></li><li><a href="/politics">Политика</a></li>
+<li><a href="/sport">Спорт</a></li></ul></nav>
+<div class="cookie">Мы используем файлы cookie. <button>Закрыть</button></div>
+<article><h1>Наступление на Хаму</h1>
+<p>Силы режима отступают под давлением повстанцев. Город Хама полностью освобожден после
+ожесточенных боев, сообщил представитель Командования военных операций.</p>
+<p>В четверг начались новые столкновения в провинции Хомс. Революционные силы находятся в
+десяти километрах от города, а жители готовятся к возвращению в свои дома.</p></article>
+<aside><h3>Читайте также</h3><a href="/1">Экономика региона</a> <a href="/2">В рубрику →</a>
+</aside><footer>© 2026 Вестник Востока. Все права защищены.</footer></body></html>
+"""
+TBX = """<?xml version="1.0" encoding="UTF-8"?>
+<tbx type="TBX-Basic" style="dca" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2">
+<text><body>
+<conceptEntry id="c1">
+<langSec xml:lang="ru"><termSec><term>Хама</term></termSec></langSec>
+<langSec xml:lang="en"><termSec><term>Hama</term>
+<termNote type="administrativeStatus">preferredTerm-admn-sts</termNote></termSec>
+<termSec><term>Hamah</term>
+<termNote type="administrativeStatus">admittedTerm-admn-sts</termNote></termSec></langSec>
+</conceptEntry></body></text></tbx>
+"""
 NEEDS_INTERNET = {"ruen model download Helsinki-NLP/opus-mt-ru-en"}
 
 
@@ -253,6 +281,8 @@ def workspace(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
         _lines(root / name, lines)
     _lines(root / "pairs.tsv", [f"{ru}\t{en}" for ru, en in zip(SRC, HYP, strict=True)])
     (root / "memory.tmx").write_text(TMX, encoding="utf-8")
+    (root / "page.html").write_text(PAGE, encoding="utf-8")
+    (root / "iate.tbx").write_text(TBX, encoding="utf-8")
     _lines(root / "corrected.jsonl", [json.dumps({"ru": ru, "en": en}, ensure_ascii=False)
                                       for ru, en in zip(SRC, REF, strict=True)])
     with pytest.MonkeyPatch.context() as patch:
@@ -268,6 +298,9 @@ def workspace(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
                 for p in pairs], "reference")
         stored = runner.invoke(app, ["eval", "hyp.txt", "--ref", "ref.txt"], env=env)
         assert stored.exit_code == 0, stored.output
+        exported = runner.invoke(app, ["export", "--format", "xliff", "--doc", "1", "-o",
+                                       "article1.xlf"], env=env)
+        assert exported.exit_code == 0, exported.output
     return root
 
 

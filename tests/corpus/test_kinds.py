@@ -68,7 +68,7 @@ def test_an_imported_memory_is_visible_everywhere(tmp_path: Path, db: Path, runn
     memory = tmp_path / "memory.tmx"
     memory.write_text(OMEGAT, encoding="utf-8")
     imported = _invoke(runner, "import", str(memory))
-    assert imported.stdout == f"{memory}: 2 reference translation(s) into new document 1\n"
+    assert imported.stderr == f"{memory}: 2 reference translation(s) into new document 1\n"
 
     shown = _invoke(runner, "show", "1", "--json")
     assert [(r["en"], r["kind"]) for r in json.loads(shown.stdout)] == [
