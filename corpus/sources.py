@@ -29,7 +29,14 @@ from corpus.errors import InputError
 from corpus.feed import Feed, FeedItem, looks_like_feed, parse_feed
 from corpus.fetch import Fetched, FetchSettings, fetch, is_url
 from corpus.html import HtmlMode
-from corpus.ingest import STDIN, LongDocument, document_of, open_source, read_document
+from corpus.ingest import (
+    STDIN,
+    LongDocument,
+    document_of,
+    open_source,
+    read_document,
+    read_parts,
+)
 from corpus.pdf import read_pdf
 from corpus.types import Document
 from corpus.word import read_docx
@@ -88,6 +95,20 @@ def read_source(source: str, options: SourceOptions = SourceOptions(),
         yield from _from_bytes(_read_file(source), source, options, known_url)
     else:
         yield open_source(source, options.part_chars, options.html)
+
+
+def read_texts(source: str, options: SourceOptions = SourceOptions()) -> Iterator[str]:
+    """The text of each document of one input as `read_source` reads it (a page's article, a
+    feed's items, a document's paragraphs), a long file part by part: for commands that look
+    at text without storing it (`ruen glossary check`). A feed item that cannot be read is an
+    InputError here, since there is no archive to keep the others in."""
+    for item in read_source(source, options):
+        if isinstance(item, LongDocument):
+            yield from (part.text for part in read_parts(item))
+        elif isinstance(item, Failed):
+            raise InputError(item.message)
+        elif isinstance(item, Document):
+            yield item.text
 
 
 def _from_bytes(data: bytes, name: str, options: SourceOptions, known_url: KnownUrl,

@@ -120,3 +120,32 @@ def test_translate_jsonl_carries_terms_and_audit_counts_renderings(
                                 "--format", "jsonl", "--no-glossary", "--no-archive"])
     assert plain.exit_code == 0, plain.output
     assert all(r["terms"] == [] for r in _jsonl(plain.stdout))
+
+
+def test_check_reads_a_word_document_as_translate_does(tmp_path: Path, runner) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Бои у Хомса", level=1)
+    document.add_paragraph("Повстанцы вошли в пригороды Хомса после ночных боев.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Командованием военных операций руководит совет."
+    table.rows[0].cells[1].text = "Дараа молчит."
+    path = tmp_path / "notes.docx"
+    document.save(str(path))
+    result = runner.invoke(app, ["glossary", "check", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    found = [t["en"] for row in json.loads(result.stdout) for t in row["terms"]]
+    assert found == ["Homs", "Homs", "Military Operations Command", "Daraa"]
+
+
+def test_check_reads_a_long_file_part_by_part(tmp_path: Path) -> None:
+    from corpus.sources import SourceOptions, read_texts
+    from translate.segment import segment
+
+    source = tmp_path / "long.txt"
+    text = "".join(f"Повстанцы вошли в Хаму в {n}-й раз.\n\n" for n in range(200))
+    source.write_text(text, encoding="utf-8")
+    parts = list(read_texts(str(source), SourceOptions(part_chars=1000)))
+    assert len(parts) > 1  # read as a LongDocument, which has no text of its own
+    assert [s.ru for part in parts for s in segment(part)] == [s.ru for s in segment(text)]

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from corpus import console
 from corpus.console import App, out, print_json
-from corpus.ingest import STDIN
 from corpus.options import (
     DbOption,
     GlossaryOption,
@@ -18,12 +17,12 @@ from corpus.options import (
     NoGlossaryOption,
     writable_output,
 )
+from corpus.sources import read_texts
 from corpus.store import Archive, default_archive_path
 from translate.glossary.audit import audit
 from translate.glossary.core import Glossary, layer, load_glossary
 from translate.glossary.entries import Entry
 from translate.glossary.load import add_entry, read_file, user_glossary_path
-from translate.job import read_source
 from translate.segment import segment
 
 app = App(help="Glossaries: the same English name for every form of a Russian one.")
@@ -43,7 +42,8 @@ def build_glossary(paths: list[Path] | None, no_glossary: bool) -> Glossary | No
 
 @app.command("check")
 def check(
-    path: Annotated[str, typer.Argument(help="A Russian text file, or - for stdin.",
+    path: Annotated[str, typer.Argument(help="A Russian text, web page, .docx or PDF file, "
+                                             "a URL, or - for stdin.",
                                         metavar="FILE", show_default=False)],
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
@@ -59,13 +59,13 @@ def check(
     ```
     """
     terms = build_glossary(glossary, no_glossary) or Glossary([])
-    document = read_source(path if path == STDIN else str(Path(path)))
     rows = []
-    for s in segment(document.text):
-        matches = terms.match(s.ru)
-        rows.append({"index": s.index, "ru": s.ru, "terms": [
-            {"ru": m.surface, "start": m.start, "end": m.end, "en": m.entry.en,
-             "entry": m.entry.ru, "origin": m.entry.origin} for m in matches]})
+    for text in read_texts(path):
+        for s in segment(text):
+            matches = terms.match(s.ru)
+            rows.append({"index": len(rows), "ru": s.ru, "terms": [
+                {"ru": m.surface, "start": m.start, "end": m.end, "en": m.entry.en,
+                 "entry": m.entry.ru, "origin": m.entry.origin} for m in matches]})
     if json:
         print_json(rows)
         return
