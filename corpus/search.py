@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from corpus.errors import QueryError
 from corpus.lemma import TOKEN, english_key, fold, lemma_key, tokens
-from corpus.store import Archive
+from corpus.store import CURRENT_ORDER, Archive
 
 Lang = Literal["ru", "en", "both"]
 LANGS = ("ru", "en", "both")
@@ -489,12 +489,11 @@ class Searcher:
         newest reference; only those of `systems` when given."""
         where, params = "", [segment]
         if systems:
-            where = f" AND system_id IN ({','.join('?' * len(systems))})"
+            where = f" AND t.system_id IN ({','.join('?' * len(systems))})"
             params += list(systems)
         row = self.db.execute(
-            f"SELECT en, kind FROM translations WHERE segment_id = ?{where}"
-            " ORDER BY CASE kind WHEN 'post-edit' THEN 0 WHEN 'mt' THEN 1 ELSE 2 END, id DESC"
-            " LIMIT 1", params).fetchone()
+            f"SELECT t.en, t.kind FROM translations t WHERE t.segment_id = ?{where}"
+            f" ORDER BY {CURRENT_ORDER}, t.id DESC LIMIT 1", params).fetchone()
         return (row[0], row[1]) if row else ("", "")
 
     # ------------------------------------------------------------ for translation memory

@@ -27,7 +27,7 @@ BUSY_TIMEOUT_MS = 30_000
 Selection = Literal["current", "mt", "post-edit", "reference", "all"]
 SELECTIONS: tuple[Selection, ...] = ("current", "mt", "post-edit", "reference", "all")
 # The current translation: post-edits before machine translations before references.
-_CURRENT_ORDER = "CASE t.kind WHEN 'post-edit' THEN 0 WHEN 'mt' THEN 1 ELSE 2 END"
+CURRENT_ORDER = "CASE t.kind WHEN 'post-edit' THEN 0 WHEN 'mt' THEN 1 ELSE 2 END"
 
 
 def default_archive_path() -> Path:
@@ -607,7 +607,7 @@ class Archive:
             join = f"""t.id = (
                 SELECT t.id FROM translations t
                 WHERE t.segment_id = s.id{"".join(" AND " + c for c in conditions)}
-                ORDER BY {_CURRENT_ORDER}, t.id DESC LIMIT 1)"""
+                ORDER BY {CURRENT_ORDER}, t.id DESC LIMIT 1)"""
         else:
             if kind != "all":
                 conditions.append("t.kind = ?")
@@ -792,7 +792,7 @@ class Archive:
             alternatives.setdefault(a["translation_id"], []).append(a)
         current = {sid: tid for tid, sid in self.db.execute(
             f"""SELECT (SELECT t.id FROM translations t WHERE t.segment_id = s.id
-                        ORDER BY {_CURRENT_ORDER}, t.id DESC LIMIT 1), s.id
+                        ORDER BY {CURRENT_ORDER}, t.id DESC LIMIT 1), s.id
                 FROM segments s WHERE s.doc_id = ?""", (doc_id,))}
         entries = []
         for r in rows:
