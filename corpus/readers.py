@@ -230,6 +230,14 @@ class ExpatReader:
     def error(self, message: str, line: int | None = None) -> FormatError:
         return FormatError(f"{self.path}:{line or self.parser.CurrentLineNumber}: {message}")
 
+    def code_point(self, code: str, element: str) -> str:
+        """The character ruen's `element` (a `<ph>` holding a control character's code point in
+        hex, as `xml_text` writes it) stands for."""
+        try:
+            return chr(int(code, 16))
+        except ValueError:
+            raise self.error(f"{element} holds {code!r}, not a code point.") from None
+
     def parse(self) -> None:
         try:
             if _utf16(self.path):
@@ -324,11 +332,8 @@ class _TmxReader(ExpatReader):
         if self.char_code is not None and name == "ph":
             code = "".join(self.char_code)
             self.char_code = None
-            try:
-                self.buffer.append(chr(int(code, 16)))  # type: ignore[union-attr]
-            except ValueError:
-                raise self.error(f"<ph type=\"{CHAR_PH}\"> holds {code!r}, not a code "
-                                 "point.") from None
+            self.buffer.append(  # type: ignore[union-attr]
+                self.code_point(code, f'<ph type="{CHAR_PH}">'))
             return
         if self.skip and name in _INLINE:
             self.skip -= 1

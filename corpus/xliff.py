@@ -170,11 +170,8 @@ class _XliffReader(ExpatReader):
         if self.char is not None and name == "ph":
             code = "".join(self.char)
             self.char = None
-            try:
-                self.buffer.append(chr(int(code, 16)))  # type: ignore[union-attr]
-            except ValueError:
-                raise self.error(f'<ph ctype="{CHAR_CTYPE}"> holds {code!r}, not a code '
-                                 "point.") from None
+            self.buffer.append(  # type: ignore[union-attr]
+                self.code_point(code, f'<ph ctype="{CHAR_CTYPE}">'))
         elif self.native and name in _NATIVE:
             self.native -= 1
         elif name in ("source", "target") and self.buffer is not None and not self.native:
