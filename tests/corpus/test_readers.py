@@ -155,3 +155,18 @@ def test_trados_tmx_in_utf16_with_inline_codes(tmp_path: Path, encoding: str) ->
         ("Город Хама взят утром.", "The city of Hama was taken in the morning."),
         ("Жители бегут.", "Residents are fleeing.")]
     assert [r.line for r in rows] == [10, 21]  # the <tu> lines, for messages
+
+
+def test_a_broken_control_character_code_names_its_line(tmp_path: Path) -> None:
+    # ruen writes a control character as <ph type="x-ruen-char">001F</ph>; a file edited by
+    # hand may hold anything there.
+    tmx = _write(tmp_path, "bad.tmx", """<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header srclang="ru" datatype="plaintext" segtype="sentence"
+ adminlang="en" creationtool="t" creationtoolversion="1" o-tmf="t"/><body>
+<tu><tuv xml:lang="ru"><seg>Хама<ph type="x-ruen-char">zz</ph></seg></tuv>
+<tuv xml:lang="en"><seg>Hama</seg></tuv></tu>
+</body></tmx>
+""")
+    with pytest.raises(FormatError, match=r"bad\.tmx:4: <ph type=\"x-ruen-char\"> holds 'zz', "
+                                          r"not a code point\."):
+        read_rows(tmx)
