@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from corpus.encoding import CYRILLIC
 from corpus.store import Archive, MemoryHit
@@ -100,44 +100,33 @@ class Pipeline:
         memory: dict[str, MemoryHit] = {}
         if self.archive is not None and self.use_memory:
             memory = self.archive.translation_memory(sources, system)
-        english: dict[int, tuple[str, tuple[TermStatus, ...], str, float | None]] = {}
-        alternatives: dict[int, tuple[Alternative, ...]] = {}
-        copied: dict[int, MemoryHit] = {}  # position: the stored translation reused there
+        decided: dict[int, SentencePair] = {}  # position: its translation
         todo: list[int] = []  # positions the model must translate
-        for i, ru in enumerate(sources):
-            if not CYRILLIC.search(ru):
+        for i, s in enumerate(segments):
+            if not CYRILLIC.search(s.ru):
                 # English, Arabic, numbers, URLs: the model would only garble them; the reader
                 # gets them as they are (flagged in `_flags` when they have letters).
-                english[i] = (ru, (), "copy", None)
-            elif (hit := memory.get(normalize_source(ru))) is not None:
-                copied[i] = hit
-                terms = self.glossary.check(ru, hit.en) if self.glossary else ()
-                english[i] = (hit.en, terms, "tm", None)
+                decided[i] = self._pair(s, s.ru, origin="copy")
+            elif (hit := memory.get(normalize_source(s.ru))) is not None:
+                terms = self.glossary.check(s.ru, hit.en) if self.glossary else ()
+                decided[i] = self._pair(  # a reused post-edit stays a post-edit
+                    s, hit.en, terms, origin="tm", kind=hit.kind, source_id=hit.translation_id,
+                    system=system.signature if hit.kind == "mt" else "")
             else:
                 todo.append(i)
-        if english and self.on_progress:
-            self.on_progress(len(english))
+        if decided and self.on_progress:
+            self.on_progress(len(decided))
         for i, done in zip(todo, self.enforced([sources[i] for i in todo]), strict=True):
-            english[i] = (done.en, done.terms, "mt", done.score)
-            alternatives[i] = done.alternatives
-
-        pairs = []
-        for i, s in enumerate(segments):
-            en, terms, origin, score = english[i]
-            hit = copied.get(i)
-            kind = hit.kind if hit else "mt"  # a reused post-edit stays a post-edit
-            pairs.append(SentencePair(
-                doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en, origin=origin,
-                terms=terms, flags=self._flags(s.ru, en, terms), start=s.start, end=s.end,
-                kind=kind, source_id=hit.translation_id if hit else None,
-                system=system.signature if kind == "mt" and origin != "copy" else "",
-                alternatives=alternatives.get(i, ()), score=score))
+            decided[i] = self._pair(segments[i], done.en, done.terms, origin="mt",
+                                    system=system.signature, score=done.score,
+                                    alternatives=done.alternatives)
+        pairs = [decided[i] for i in range(len(segments))]
         doc_id = None
         if self.archive is not None:
             doc_id = self.archive.save_document(document, pairs, system)
             pairs = [replace(p, doc=doc_id) for p in pairs]
         return DocumentResult(replace(document, id=doc_id), doc_id, pairs,
-                              reused=sum(1 for e in english.values() if e[2] == "tm"))
+                              reused=sum(1 for p in pairs if p.origin == "tm"))
 
     def translate(self, sources: Sequence[str]) -> list[tuple[str, tuple[TermStatus, ...]]]:
         """Translate sentences (any order, any length) and enforce the glossary."""
@@ -192,6 +181,13 @@ class Pipeline:
     def _stop_if_asked(self) -> None:
         if self.should_stop():
             raise Interrupted
+
+    def _pair(self, s: Segment, en: str, terms: tuple[TermStatus, ...] = (), **fields: Any
+              ) -> SentencePair:
+        """Sentence `s` with its English and what is known of it, its QA flags checked."""
+        return SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru, en=en,
+                            terms=terms, flags=self._flags(s.ru, en, terms), start=s.start,
+                            end=s.end, **fields)
 
     def _flags(self, ru: str, en: str, terms: tuple[TermStatus, ...]) -> tuple[Flag, ...]:
         flags = [Flag("glossary-missing", "warning", f"«{t.ru}» should be “{t.en}”")
