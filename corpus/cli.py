@@ -13,7 +13,6 @@ from rich.table import Table
 from rich.text import Text
 
 from corpus.console import App, note, out, print_json
-from corpus.errors import ArchiveOutdated
 from corpus.formats import PAIR_FORMATS, document_fields, paragraph_separator, write_pairs
 from corpus.interchange import (
     IMPORT_FORMATS,
@@ -31,21 +30,12 @@ from corpus.options import (
     choice,
 )
 from corpus.search import DEFAULT_LIMIT, LANGS, Hit, Searcher, kwic_window, search
-from corpus.store import SELECTIONS, Archive, HistoryEntry, default_archive_path
+from corpus.store import SELECTIONS, HistoryEntry, open_archive
 from corpus.tm import DEFAULT_THRESHOLD, lookup
 from corpus.types import SentencePair
 from corpus.xliff import import_xliff, is_xliff, write_xliff
 
 app = App()
-
-
-def open_archive(db: Path | None, *, readonly: bool = True) -> Archive:
-    path = db or default_archive_path()
-    try:
-        return Archive(path, readonly=readonly)
-    except ArchiveOutdated:
-        Archive(path).close()  # made by an older ruen: upgrade it once (keeps everything)
-        return Archive(path, readonly=readonly)
 
 
 @app.command("list")

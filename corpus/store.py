@@ -38,6 +38,17 @@ def default_archive_path() -> Path:
     return Path(platformdirs.user_data_dir("ruen", appauthor=False)) / "archive.db"
 
 
+def open_archive(path: str | Path | None = None, *, readonly: bool = True) -> Archive:
+    """The archive at `path` (default: `default_archive_path()`). One made by an older ruen is
+    upgraded first (keeps everything), so that a command that only reads works on it too."""
+    path = path or default_archive_path()
+    try:
+        return Archive(path, readonly=readonly)
+    except ArchiveOutdated:
+        Archive(path).close()
+        return Archive(path, readonly=readonly)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -28,7 +28,7 @@ from corpus.options import (
     choice,
     writable_output,
 )
-from corpus.store import Archive, EvalRun, default_archive_path
+from corpus.store import EvalRun, open_archive
 from corpus.types import SentencePair
 from eval.errors import EvalError
 from eval.qa import CHECK_NAMES, CHECKS, GLOSSARY_CHECK, SEVERITIES
@@ -147,7 +147,7 @@ def eval_command(
         write_report(report, result, worst=worst, findings=findings, version=__version__)
         note(f"Report written to {report}")
     if db is not None or doc:
-        with Archive(db or default_archive_path()) as archive:
+        with open_archive(db, readonly=False) as archive:
             run = archive.add_eval_run(result.signature, {
                 **result.as_json(worst), "hypothesis": str(hypothesis or name),
                 "references": [str(r) for r in ref or []] or ["archive"]})
@@ -170,7 +170,7 @@ def eval_runs(db: DbOption = None, json: JsonOption = False) -> None:
     ruen eval runs --json
     ```
     """
-    with Archive(db or default_archive_path(), readonly=True) as archive:
+    with open_archive(db, readonly=True) as archive:
         runs = archive.eval_runs()
     if json:
         print_json([_run_json(r) for r in runs])
@@ -199,7 +199,7 @@ def eval_show(run: Annotated[int, typer.Argument(min=1, help="Run id (`ruen eval
     ruen eval show 1 --json
     ```
     """
-    with Archive(db or default_archive_path(), readonly=True) as archive:
+    with open_archive(db, readonly=True) as archive:
         stored = archive.eval_run(run)
     if json:
         print_json(_run_json(stored) | {"run": stored.scores})
@@ -257,7 +257,7 @@ def _inputs(hypothesis: Path | None, refs: list[Path] | None, src: Path | None,
                 hypothesis.name)
     pairs: list[SentencePair] = []
     references: list[list[str]] = [[]]
-    with Archive(db or default_archive_path(), readonly=True) as archive:
+    with open_archive(db, readonly=True) as archive:
         for doc in docs:
             archive.document(doc)  # a document that is not there is named as such
             translated = list(archive.pairs(doc))
@@ -431,7 +431,7 @@ def qa_command(
                                 checks=checks, glossary=terms,
                                 glossary_check=GLOSSARY_CHECK in chosen)
     else:
-        with Archive(db or default_archive_path(), readonly=not save) as archive:
+        with open_archive(db, readonly=not save) as archive:
             findings = review_archive(archive, doc_ids=doc, checks=checks, glossary=terms,
                                       glossary_check=GLOSSARY_CHECK in chosen,
                                       references=references)

@@ -20,7 +20,7 @@ from corpus.html import HTML_MODES
 from corpus.ingest import DEFAULT_PATTERNS, find_sources
 from corpus.options import JsonOption, OutputOption, choice
 from corpus.sources import SourceOptions
-from corpus.store import Archive, default_archive_path
+from corpus.store import Archive, open_archive
 from eval import cli as eval_cli
 from eval.qa import DEFAULT_CHECKS
 from translate import __version__
@@ -127,7 +127,7 @@ def translate(
     ref = resolve_model(model, revision)
     with err.status(f"Loading {ref.name}…") if sys.stderr.isatty() else nullcontext():
         engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads)
-    archive = None if no_archive else Archive(db or default_archive_path())
+    archive = None if no_archive else open_archive(db, readonly=False)
     extra = {FIXED_OUTPUT_TOKENS: bench_output_tokens} if bench_output_tokens else {}
     settings = DecodeSettings(beam=beam, max_batch_tokens=batch_tokens, extra=extra)
     pipeline = Pipeline(engine, settings, archive=archive, use_memory=not no_memory,

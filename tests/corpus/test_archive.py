@@ -239,6 +239,33 @@ def test_an_old_archive_is_upgraded_step_by_step_keeping_its_documents(tmp_path:
     assert _stored(path) == ["Город Хама освобожден."]
 
 
+@pytest.mark.parametrize("command", [["list"], ["show", "1"], ["search", "Хама"],
+                                     ["eval", "runs"], ["qa"], ["glossary", "audit"]])
+def test_commands_that_only_read_upgrade_an_old_archive_first(tmp_path: Path, runner,
+                                                              command: list[str]) -> None:
+    from translate.cli import app
+
+    path = tmp_path / "archive.db"
+    with sqlite3.connect(path, isolation_level=None) as db:  # an archive of schema version 2
+        db.execute("BEGIN")
+        for number, migration in enumerate(corpus.store.MIGRATIONS[:2], start=1):
+            migration(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        db.execute("INSERT INTO documents (path, title, sha256, text, created)"
+                   " VALUES ('a.txt', 'a', 'x', 'Город Хама освобожден.', 'now')")
+        db.execute("INSERT INTO segments (doc_id, idx, paragraph, start, \"end\", ru, ru_norm)"
+                   " VALUES (1, 0, 0, 0, 22, 'Город Хама освобожден.', 'город хама освобожден.')")
+        db.execute("INSERT INTO translations (segment_id, kind, en, created)"
+                   " VALUES (1, 'mt', 'The city of Hama is free.', 'now')")
+        db.execute("COMMIT")
+    db.close()
+    result = runner.invoke(app, [*command, "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    with Archive(path, readonly=True) as archive:
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [p.en for p in archive.pairs(1)] == ["The city of Hama is free."]
+
+
 def test_translate_into_a_read_only_archive_fails_before_translating_and_list_still_works(
         tiny_model: Path, tmp_path: Path, runner, make_readonly: Callable[[Path], None]) -> None:
     from translate.cli import app

@@ -18,7 +18,7 @@ from corpus.options import (
     writable_output,
 )
 from corpus.sources import read_texts
-from corpus.store import Archive, default_archive_path
+from corpus.store import open_archive
 from translate.glossary.audit import audit
 from translate.glossary.core import Glossary, layer, load_glossary
 from translate.glossary.entries import Entry
@@ -186,7 +186,7 @@ def audit_archive(
     ```
     """
     terms = build_glossary(glossary, no_glossary) or Glossary([])
-    with Archive(db or default_archive_path(), readonly=True) as archive:
+    with open_archive(db, readonly=True) as archive:
         pairs = list(archive.pairs())
         if references:
             pairs += archive.pairs(kind="reference")
