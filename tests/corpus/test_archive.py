@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import corpus.store
+import corpus.schema
 from corpus.errors import ArchiveError
 from corpus.store import SCHEMA_VERSION, Archive
 from corpus.types import Document, SentencePair, System
@@ -203,8 +203,8 @@ def test_a_failing_migration_leaves_the_archive_at_its_old_version(
         db.execute("ALTER TABLE documents ADD COLUMN source TEXT")
         raise KeyboardInterrupt  # e.g. Ctrl-C in the middle of an upgrade
 
-    monkeypatch.setattr(corpus.store, "MIGRATIONS", [*corpus.store.MIGRATIONS, half_done])
-    monkeypatch.setattr(corpus.store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(corpus.schema, "MIGRATIONS", [*corpus.schema.MIGRATIONS, half_done])
+    monkeypatch.setattr(corpus.schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(KeyboardInterrupt):
         Archive(path)
     monkeypatch.undo()
@@ -223,7 +223,7 @@ def test_an_old_archive_is_upgraded_step_by_step_keeping_its_documents(tmp_path:
     path = tmp_path / "archive.db"
     with sqlite3.connect(path, isolation_level=None) as db:  # an archive made by ruen 0.0
         db.execute("BEGIN")
-        corpus.store.MIGRATIONS[0](db)
+        corpus.schema.MIGRATIONS[0](db)
         db.execute("PRAGMA user_version = 1")
         db.execute("INSERT INTO documents (path, title, sha256, text, created)"
                    " VALUES ('a.txt', 'a', 'x', 'Город Хама освобожден.', 'now')")
@@ -248,7 +248,7 @@ def test_commands_that_only_read_upgrade_an_old_archive_first(tmp_path: Path, ru
     path = tmp_path / "archive.db"
     with sqlite3.connect(path, isolation_level=None) as db:  # an archive of schema version 2
         db.execute("BEGIN")
-        for number, migration in enumerate(corpus.store.MIGRATIONS[:2], start=1):
+        for number, migration in enumerate(corpus.schema.MIGRATIONS[:2], start=1):
             migration(db)
             db.execute(f"PRAGMA user_version = {number}")
         db.execute("INSERT INTO documents (path, title, sha256, text, created)"
