@@ -16,7 +16,7 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from corpus.errors import QueryError
@@ -238,6 +238,7 @@ class _Match:
     rank_ru: float = 0.0
     rank_en: float = 0.0
     translation: int | None = None  # the English translation that matched
+    on_ru: bool = False  # the Russian side matched
 
 
 def _marked_tokens(highlighted: str) -> set[int]:
@@ -282,107 +283,22 @@ def _marked_spans(highlighted: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def _casefold(text: str | None) -> str | None:
-    return text.casefold() if text else text
+Documents = tuple[list[str], list[Any]]  # SQL conditions on `s.doc_id`, their parameters
 
 
-class Searcher:
-    """Searches one archive. `search()` is the short way to use it."""
+class Fts5Index:
+    """What Searcher asks of the index, on SQLite: FTS5 tables `segments_fts` (Russian forms
+    and lemma keys), `translations_fts` (porter over English lemma keys) and
+    `translations_fts_exact` (English forms); ranks are bm25 (lower is better). The PostgreSQL
+    counterpart is corpus.pg_search.PgIndex."""
 
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
-        self.db = archive.db
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
 
-    # ------------------------------------------------------------ filters
-
-    def system_ids(self, text: str) -> list[int]:
-        """Systems whose id is `text` or whose model name contains it."""
-        rows = self.db.execute(
-            "SELECT id, model FROM systems WHERE CAST(id AS TEXT) = ? OR instr(model, ?) > 0",
-            (text, text)).fetchall()
-        if not rows:
-            known = ", ".join(f"{r[0]}: {r[1]}" for r in self.db.execute(
-                "SELECT id, model FROM systems ORDER BY id")) or "none yet"
-            raise QueryError(f"--system {text}: no system matches; the archive has {known}.")
-        return [r[0] for r in rows]
-
-    @staticmethod
-    def since_text(since: str | date | None, option: str = "--since") -> str | None:
-        if since is None or isinstance(since, date):
-            return since.isoformat() if since else None
-        try:
-            return datetime.fromisoformat(since).isoformat() if "T" in since else \
-                date.fromisoformat(since).isoformat()
-        except ValueError:
-            raise QueryError(f"{option} {since}: give a date like 2026-11-01.") from None
-
-    def document_conditions(self, docs: Sequence[int] = (), since: str | date | None = None,
-                            until: str | date | None = None, site: str | None = None
-                            ) -> tuple[list[str], list[Any]]:
-        """SQL conditions on `s.doc_id` and their parameters: these documents; dated (by
-        publication, else by when they were added) on or after `since`, on or before `until`
-        (a whole day when it is a date); from `site` (its name, or the host of its URL or a
-        subdomain of it, any case)."""
-        where: list[str] = []
-        params: list[Any] = []
-        if docs:
-            where.append(f"s.doc_id IN ({','.join('?' * len(docs))})")
-            params += list(docs)
-        dated = []
-        if (since_iso := self.since_text(since)) is not None:
-            dated.append("coalesce(published, created) >= ?")
-            params.append(since_iso)
-        if (until_iso := self.since_text(until, "--until")) is not None:
-            whole_day = "T" not in until_iso
-            dated.append("coalesce(published, created) " + ("< date(?, '+1 day')" if whole_day
-                                                           else "<= ?"))
-            params.append(until_iso)
-        if site:
-            name = site.strip().lower().removeprefix("www.")
-            # SQLite folds only ASCII case: Вестник Востока is matched folded by Python
-            self.db.create_function("ruen_casefold", 1, _casefold, deterministic=True)
-            dated.append("(ruen_casefold(site) = ? OR host = ? OR host LIKE ? ESCAPE '\\')")
-            params += [site.strip().casefold(), name,
-                       "%." + name.replace("%", "\\%").replace("_", "\\_")]
-        if dated:
-            where.append(f"s.doc_id IN (SELECT id FROM documents WHERE {' AND '.join(dated)})")
-        return where, params
-
-    # ------------------------------------------------------------ search
-
-    def search(self, query: str, *, lang: Lang = "both", exact: bool = False,
-               docs: Sequence[int] = (), since: str | date | None = None,
-               until: str | date | None = None, site: str | None = None,
-               system: str | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0
-               ) -> list[Hit]:
-        if lang not in LANGS:
-            raise QueryError(f"--lang {lang}: choose one of {', '.join(LANGS)}.")
-        if limit < 1 or offset < 0:
-            raise QueryError("--limit must be at least 1 and --offset at least 0.")
-        ru_query, en_query = fts_queries(query, exact=exact)
-        systems = self.system_ids(system) if system else []
-        documents = self.document_conditions(docs, since, until, site)
-        wanted = offset + limit
-        matches: dict[int, _Match] = {}
-        if lang in ("ru", "both"):
-            for segment, rank in self._ru(ru_query, documents, systems, wanted):
-                matches[segment] = _Match(segment, rank_ru=rank)
-        if lang in ("en", "both"):
-            table = "translations_fts_exact" if exact else "translations_fts"
-            for segment, rank, translation in self._en(table, en_query, documents, systems,
-                                                       wanted):
-                match = matches.setdefault(segment, _Match(segment))
-                match.rank_en, match.translation = rank, translation
-        # equal scores: newest first, as the SQL above orders them, so pages do not overlap
-        ranked = sorted(matches.values(), key=lambda m: (m.rank_ru + m.rank_en, -m.segment,
-                                                         -(m.translation or 0)))
-        return [self._hit(m, ru_query, en_query, exact, systems)
-                for m in ranked[offset:offset + limit]]
-
-    def _filters(self, documents: tuple[list[str], list[Any]], systems: Sequence[int],
-                 translations: bool) -> tuple[str, list[Any]]:
-        """SQL conditions (on `s` segments, `d` documents, `t` translations, `f` the FTS table)
-        and their parameters. Rowid bounds let FTS5 skip straight to the filtered documents."""
+    def _filters(self, documents: Documents, systems: Sequence[int], translations: bool
+                 ) -> tuple[str, list[Any]]:
+        """SQL conditions (on `s` segments, `t` translations, `f` the FTS table) and their
+        parameters. Rowid bounds let FTS5 skip straight to the filtered documents."""
         sql, params = "", []
         where, where_params = documents
         if where:
@@ -413,8 +329,9 @@ class Searcher:
                 raise QueryError(f"cannot run this query ({exc}); simplify it.") from None
             raise
 
-    def _ru(self, fts: str, documents: tuple[list[str], list[Any]], systems: Sequence[int],
-            wanted: int) -> list[tuple[int, float]]:
+    def ru(self, node: Node, exact: bool, documents: Documents, systems: Sequence[int],
+           wanted: int, window: int) -> list[tuple[int, float]]:
+        fts = _render_ru(node, exact)
         where, params = self._filters(documents, systems, translations=False)
         # without filters the window is read from the index alone (no join per match)
         join = " JOIN segments s ON s.id = f.rowid" if where else ""
@@ -422,13 +339,15 @@ class Searcher:
             "SELECT id, r FROM (SELECT f.rowid AS id, f.rank AS r FROM segments_fts f"
             f"{join} WHERE segments_fts MATCH ?{where} ORDER BY f.rowid DESC LIMIT ?)"
             " ORDER BY r, id DESC LIMIT ?",
-            [fts, *params, RANK_WINDOW, wanted])
+            [fts, *params, window, wanted])
         return [(r[0], r[1]) for r in rows]
 
-    def _en(self, table: str, fts: str, documents: tuple[list[str], list[Any]],
-            systems: Sequence[int], wanted: int) -> list[tuple[int, float, int]]:
+    def en(self, node: Node, exact: bool, documents: Documents, systems: Sequence[int],
+           wanted: int, window: int) -> list[tuple[int, float, int]]:
         """Best-ranked matching translation per sentence (a sentence may have several);
         equal scores newest translation first."""
+        fts = _render_en(node, exact)
+        table = "translations_fts_exact" if exact else "translations_fts"
         where, params = self._filters(documents, systems, translations=True)
         join = (" JOIN translations t ON t.id = f.rowid JOIN segments s ON s.id = t.segment_id"
                 if where else "")
@@ -439,7 +358,7 @@ class Searcher:
                 "SELECT tid, r FROM (SELECT f.rowid AS tid, f.rank AS r"
                 f" FROM {table} f{join} WHERE {table} MATCH ?{where}"
                 " ORDER BY f.rowid DESC LIMIT ?) ORDER BY r, tid DESC LIMIT ?",
-                [fts, *params, RANK_WINDOW, fetch])
+                [fts, *params, window, fetch])
             segments = dict(self.db.execute(
                 f"SELECT id, segment_id FROM translations WHERE id IN"
                 f" ({','.join('?' * len(ranked))})", [r[0] for r in ranked]).fetchall())
@@ -451,6 +370,145 @@ class Searcher:
                 return list(found.values())[:wanted]
             fetch *= 4
 
+    def ru_highlights(self, fts_query: str, segment: int, on: str, off: str
+                      ) -> tuple[str, ...] | None:
+        """highlight() of both columns of the sentence's index row."""
+        row = self.db.execute(
+            "SELECT highlight(segments_fts, 0, ?, ?), highlight(segments_fts, 1, ?, ?)"
+            " FROM segments_fts WHERE segments_fts MATCH ? AND rowid = ?",
+            (on, off, on, off, fts_query, segment)).fetchone()
+        return tuple(row) if row else None
+
+    def en_highlight(self, fts_query: str, exact: bool, translation: int, on: str, off: str
+                     ) -> tuple[str, str, str | None]:
+        """(English, kind, highlight() of the indexed column) of a translation."""
+        table = "translations_fts_exact" if exact else "translations_fts"
+        row = self.db.execute(
+            f"SELECT t.en, t.kind, highlight({table}, 0, ?, ?) FROM {table} f"
+            f" JOIN translations t ON t.id = f.rowid WHERE {table} MATCH ? AND f.rowid = ?",
+            (on, off, fts_query, translation)).fetchone()
+        return row[0], row[1], row[2]
+
+    def key_counts(self, keys: Sequence[str], cap: int | None) -> list[tuple[int, str]]:
+        """(sentences holding the lemma key, key)."""
+        return [(self.db.execute(
+            "SELECT count(*) FROM segments_fts WHERE segments_fts MATCH ?",
+            (f'ru_lemmas : "{k}"',)).fetchone()[0], k) for k in keys]
+
+    def with_keys(self, keys: Sequence[str], limit: int) -> list[tuple[int, str]]:
+        """(id, Russian) of the sentences holding any of the lemma keys, best ranked first."""
+        fts = " OR ".join(f'ru_lemmas : "{k}"' for k in keys)
+        rows = self._run(
+            "SELECT s.id, s.ru FROM segments_fts f JOIN segments s ON s.id = f.rowid"
+            " WHERE segments_fts MATCH ? ORDER BY f.rank LIMIT ?", [fts, limit])
+        return [(r[0], r[1]) for r in rows]
+
+
+class Searcher:
+    """Searches one archive, SQLite or PostgreSQL (the index: Fts5Index or
+    corpus.pg_search.PgIndex). `search()` is the short way to use it."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.db = archive.db
+        if getattr(archive, "backend", "sqlite") == "postgresql":
+            from corpus.pg_search import PgIndex
+
+            self.index: Fts5Index | PgIndex = PgIndex(self.db)
+        else:
+            self.index = Fts5Index(self.db)
+
+    # ------------------------------------------------------------ filters
+
+    def system_ids(self, text: str) -> list[int]:
+        """Systems whose id is `text` or whose model name contains it."""
+        systems = self.db.execute("SELECT id, model FROM systems ORDER BY id").fetchall()
+        found = [r[0] for r in systems if str(r[0]) == text or text in r[1]]
+        if not found:
+            known = ", ".join(f"{r[0]}: {r[1]}" for r in systems) or "none yet"
+            raise QueryError(f"--system {text}: no system matches; the archive has {known}.")
+        return found
+
+    @staticmethod
+    def since_text(since: str | date | None, option: str = "--since") -> str | None:
+        if since is None or isinstance(since, date):
+            return since.isoformat() if since else None
+        try:
+            return datetime.fromisoformat(since).isoformat() if "T" in since else \
+                date.fromisoformat(since).isoformat()
+        except ValueError:
+            raise QueryError(f"{option} {since}: give a date like 2026-11-01.") from None
+
+    def document_conditions(self, docs: Sequence[int] = (), since: str | date | None = None,
+                            until: str | date | None = None, site: str | None = None
+                            ) -> Documents:
+        """SQL conditions on `s.doc_id` and their parameters: these documents; dated (by
+        publication, else by when they were added) on or after `since`, on or before `until`
+        (a whole day when it is a date); from `site` (its name, or the host of its URL or a
+        subdomain of it, any case). The same SQL on both backends."""
+        where: list[str] = []
+        params: list[Any] = []
+        if docs:
+            where.append(f"s.doc_id IN ({','.join('?' * len(docs))})")
+            params += list(docs)
+        dated = []
+        if (since_iso := self.since_text(since)) is not None:
+            dated.append("coalesce(published, created) >= ?")
+            params.append(since_iso)
+        if (until_iso := self.since_text(until, "--until")) is not None:
+            if "T" in until_iso:
+                dated.append("coalesce(published, created) <= ?")
+                params.append(until_iso)
+            else:  # the whole day: before the next one
+                dated.append("coalesce(published, created) < ?")
+                params.append((date.fromisoformat(until_iso) + timedelta(days=1)).isoformat())
+        if site:
+            name = site.strip().lower().removeprefix("www.")
+            # site names are matched case folded by Python (SQLite folds only ASCII case, and
+            # PostgreSQL's lower() follows the server's locale): Вестник Востока = ВЕСТНИК…
+            wanted = site.strip().casefold()
+            names = [r[0] for r in self.db.execute(
+                "SELECT DISTINCT site FROM documents WHERE site IS NOT NULL")
+                if r[0].casefold() == wanted]
+            by_name = f"site IN ({','.join('?' * len(names))}) OR " if names else ""
+            dated.append(f"({by_name}host = ? OR host LIKE ? ESCAPE '\\')")
+            params += [*names, name, "%." + name.replace("%", "\\%").replace("_", "\\_")]
+        if dated:
+            where.append(f"s.doc_id IN (SELECT id FROM documents WHERE {' AND '.join(dated)})")
+        return where, params
+
+    # ------------------------------------------------------------ search
+
+    def search(self, query: str, *, lang: Lang = "both", exact: bool = False,
+               docs: Sequence[int] = (), since: str | date | None = None,
+               until: str | date | None = None, site: str | None = None,
+               system: str | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0
+               ) -> list[Hit]:
+        if lang not in LANGS:
+            raise QueryError(f"--lang {lang}: choose one of {', '.join(LANGS)}.")
+        if limit < 1 or offset < 0:
+            raise QueryError("--limit must be at least 1 and --offset at least 0.")
+        node = parse_query(query)
+        ru_query, en_query = _render_ru(node, exact), _render_en(node, exact)
+        systems = self.system_ids(system) if system else []
+        documents = self.document_conditions(docs, since, until, site)
+        wanted = offset + limit
+        matches: dict[int, _Match] = {}
+        if lang in ("ru", "both"):
+            for segment, rank in self.index.ru(node, exact, documents, systems, wanted,
+                                               RANK_WINDOW):
+                matches[segment] = _Match(segment, rank_ru=rank, on_ru=True)
+        if lang in ("en", "both"):
+            for segment, rank, translation in self.index.en(node, exact, documents, systems,
+                                                            wanted, RANK_WINDOW):
+                match = matches.setdefault(segment, _Match(segment))
+                match.rank_en, match.translation = rank, translation
+        # equal scores: newest first, as the SQL above orders them, so pages do not overlap
+        ranked = sorted(matches.values(), key=lambda m: (m.rank_ru + m.rank_en, -m.segment,
+                                                         -(m.translation or 0)))
+        return [self._hit(m, ru_query, en_query, exact, systems)
+                for m in ranked[offset:offset + limit]]
+
     # ------------------------------------------------------------ one hit
 
     def _hit(self, match: _Match, ru_query: str, en_query: str, exact: bool,
@@ -459,25 +517,19 @@ class Searcher:
             "SELECT s.doc_id, s.idx, s.ru, d.title FROM segments s"
             " JOIN documents d ON d.id = s.doc_id WHERE s.id = ?", (match.segment,)).fetchone()
         ru_spans: tuple[Span, ...] = ()
-        if match.rank_ru:
-            highlighted = self.db.execute(
-                "SELECT highlight(segments_fts, 0, ?, ?), highlight(segments_fts, 1, ?, ?)"
-                " FROM segments_fts WHERE segments_fts MATCH ? AND rowid = ?",
-                (_MARK_ON, _MARK_OFF, _MARK_ON, _MARK_OFF, ru_query, match.segment)).fetchone()
+        if match.on_ru:
+            highlighted = self.index.ru_highlights(ru_query, match.segment, _MARK_ON, _MARK_OFF)
             if highlighted:
                 marked = _marked_tokens(highlighted[0]) | _marked_tokens(highlighted[1])
                 ru_spans = _token_spans(row["ru"], marked)
         en_spans: tuple[Span, ...] = ()
         if match.translation is not None:
-            table = "translations_fts_exact" if exact else "translations_fts"
-            translation = self.db.execute(
-                f"SELECT t.en, t.kind, highlight({table}, 0, ?, ?) FROM {table} f"
-                f" JOIN translations t ON t.id = f.rowid WHERE {table} MATCH ? AND f.rowid = ?",
-                (_MARK_ON, _MARK_OFF, en_query, match.translation)).fetchone()
-            en, kind = translation[0], translation[1]
-            # the lemma index holds one key per token of the English: marks are by token
-            en_spans = (_marked_spans(translation[2]) if exact else
-                        _token_spans(en, _marked_tokens(translation[2])))
+            en, kind, highlighted = self.index.en_highlight(en_query, exact, match.translation,
+                                                            _MARK_ON, _MARK_OFF)
+            if highlighted:
+                # the lemma index holds one key per token of the English: marks are by token
+                en_spans = (_marked_spans(highlighted) if exact else
+                            _token_spans(en, _marked_tokens(highlighted)))
         else:
             en, kind = self.current_translation(match.segment, systems)
         return Hit(doc=row["doc_id"], index=row["idx"], title=row["title"], ru=row["ru"],
@@ -507,9 +559,9 @@ class Searcher:
         ranking every sentence that has a `в` or `на` would take seconds on a large archive.
         """
         keys = sorted({lemma_key(m.group()) for m in tokens(sentence)})
-        counted = sorted((self.db.execute(
-            "SELECT count(*) FROM segments_fts WHERE segments_fts MATCH ?",
-            (f'ru_lemmas : "{k}"',)).fetchone()[0], k) for k in keys)
+        counted = sorted(self.index.key_counts(keys, SIMILAR_ROWS + 1))
+        if counted and counted[0][0] > SIMILAR_ROWS:  # only common words: the least common
+            counted = sorted(self.index.key_counts(keys, None))
         chosen, rows_total = [], 0
         for count, key in counted:
             if count == 0:
@@ -520,11 +572,8 @@ class Searcher:
             rows_total += count
         if not chosen:
             return []
-        fts = " OR ".join(f'ru_lemmas : "{k}"' for k in chosen)
-        rows = self._run(
-            "SELECT s.id, s.ru FROM segments_fts f JOIN segments s ON s.id = f.rowid"
-            " WHERE segments_fts MATCH ? ORDER BY f.rank LIMIT ?", [fts, limit])
-        return [(r[0], r[1]) for r in rows]
+        return self.index.with_keys(chosen, limit)
+
 
 def search(archive: Archive, query: str, **options: Any) -> list[Hit]:
     """Search `archive`; see `Searcher.search` for the options."""
