@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
-DB_HELP = "Archive file [default: $RUEN_DB, else archive.db in the per-user data dir]."
+DB_HELP = ("Archive: a file, or a PostgreSQL URL postgresql://user@host/dbname [default: "
+           "$RUEN_DB, else archive.db in the per-user data dir].")
 
 
 def choice(*values: str, metavar: str | None = None) -> dict[str, Any]:
@@ -67,8 +68,9 @@ def documents(value: Sequence[int] | None) -> list[int] | None:
     return at_least(1)(list(value) if value else None)
 
 
-DbOption = Annotated[Path | None, typer.Option(
-    "--db", envvar="RUEN_DB", show_default=False, metavar="FILE", help=DB_HELP)]
+# Text, not a Path: a Path would fold the `//` of a URL.
+DbOption = Annotated[str | None, typer.Option(
+    "--db", envvar="RUEN_DB", show_default=False, metavar="FILE|URL", help=DB_HELP)]
 DocOption = Annotated[list[int] | None, typer.Option(
     "--doc", metavar="ID", callback=documents, show_default=False,
     help="Only this document (repeatable; `ruen list` shows the ids).")]

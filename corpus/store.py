@@ -123,7 +123,8 @@ class Archive(MemoryMixin, HistoryMixin):
     `db` is the connection (`db.execute(sql, params)` with `?` placeholders on both backends,
     rows readable by index and by name), `backend` "sqlite" or "postgresql", `path` the file
     (a Path) or the server and database (`postgresql://user@host:port/db`, never a password),
-    `name` the same as text, for messages.
+    `name` the same as text, for messages; `target` what it was opened with (a URL may hold a
+    password: for opening it again, never for printing).
     """
 
     db: Any  # sqlite3.Connection | PgConnection
@@ -131,6 +132,7 @@ class Archive(MemoryMixin, HistoryMixin):
     path: Any  # Path | str
 
     def __init__(self, target: str | Path, *, readonly: bool = False) -> None:
+        self.target = target
         if is_url(target):
             self._open_postgresql(str(target), readonly)
             return
@@ -333,7 +335,8 @@ class Archive(MemoryMixin, HistoryMixin):
         (SQLite computes them in the index itself)."""
         values["created"] = _now()
         if self.backend == "postgresql":
-            values["en_lemmas"] = english_lemma_text(values["en"])
+            en = values["en"]  # None breaks NOT NULL below, as on SQLite
+            values["en_lemmas"] = english_lemma_text(en) if isinstance(en, str) else ""
         condition, params = unless or ("", ())
         where = f"NOT EXISTS (SELECT 1 FROM translations o WHERE {condition})" \
             if condition else "TRUE"

@@ -1,16 +1,27 @@
-"""Shared fixtures: a tiny random-weight Marian model built once per test session.
+"""Shared fixtures: a tiny random-weight Marian model built once per test session, and the
+archive every test stores into, on each backend.
 
 The model is trained on text written here (never downloaded), saved with `save_pretrained` and
 loaded back through `resolve_model`, exactly as users load theirs.
+
+The `db` fixture runs a test twice: on an SQLite file and on a real PostgreSQL server (a
+database created for the session and dropped after it, a fresh schema per test). The server is
+`$RUEN_TEST_POSTGRES_URL` (default postgresql://postgres@127.0.0.1:5432/test: any database the
+user may create databases from). Without a server the PostgreSQL half is skipped, unless
+`RUEN_TEST_POSTGRES=required` (CI sets it): then it fails.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from hypothesis import settings
@@ -55,13 +66,93 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_marian(out, RU * 20, EN * 20, num_beams=2)
 
 
+DEFAULT_TEST_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class PostgresServer:
+    """The session's test database on a real PostgreSQL server."""
+
+    admin_url: str  # the server's own database, where the test database is created
+    url: str  # the test database
+    database: str
+    _schemas: Iterator[int]
+
+    def connect(self, url: str | None = None):  # a psycopg connection
+        import psycopg
+
+        return psycopg.connect(url or self.url, autocommit=True)
+
+    def new_archive(self) -> str:
+        """The URL of a fresh, empty schema: an archive of its own for one test."""
+        schema = f"t{next(self._schemas)}"
+        with self.connect() as connection:
+            connection.execute(f"CREATE SCHEMA {schema}")
+        return f"{self.url}?options=-csearch_path%3D{schema}"
+
+    def url_of(self, database: str) -> str:
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(path=f"/{database}", query=""))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A database of its own on the test server, dropped at the end of the session."""
+    admin = os.environ.get("RUEN_TEST_POSTGRES_URL", DEFAULT_TEST_SERVER)
+    required = os.environ.get("RUEN_TEST_POSTGRES") == "required"
+    try:
+        import psycopg
+
+        connection = psycopg.connect(admin, autocommit=True, connect_timeout=5)
+    except Exception as exc:  # psycopg missing or no server: say which
+        message = (f"no PostgreSQL server for the tests at {admin} ({exc}); start one or set "
+                   "RUEN_TEST_POSTGRES_URL (README, \"Sharing an archive\")")
+        if required:
+            pytest.fail(f"RUEN_TEST_POSTGRES=required: {message}")
+        pytest.skip(message)
+    database = f"ruen_test_{uuid.uuid4().hex[:12]}"
+    with connection:
+        connection.execute(f"CREATE DATABASE {database}")
+    parts = urlsplit(admin)
+    server = PostgresServer(admin, urlunsplit(parts._replace(path=f"/{database}", query="")),
+                            database, itertools.count(1))
+    try:
+        yield server
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+       ) -> Path | str:
+    """A fresh archive on each backend: an SQLite file's path, then a PostgreSQL URL (a schema
+    of its own). Also the default (RUEN_DB) so no test touches the user's archive."""
+    target: Path | str = tmp_path / "archive.db"
+    if request.param == "postgresql":
+        target = request.getfixturevalue("postgres").new_archive()
+    monkeypatch.setenv("RUEN_DB", str(target))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return target
+
+
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh archive path; also the default (RUEN_DB) so no test touches the user's archive."""
+def sqlite_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh SQLite archive path, for tests of what only a file has (permissions, WAL,
+    opening it with sqlite3); also RUEN_DB."""
     path = tmp_path / "archive.db"
     monkeypatch.setenv("RUEN_DB", str(path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return path
+
+
+@pytest.fixture
+def pg_db(postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh PostgreSQL archive's URL only (concurrency, server errors); also RUEN_DB."""
+    url = postgres.new_archive()
+    monkeypatch.setenv("RUEN_DB", url)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return url
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.store import SCHEMA_VERSION, Archive
+from corpus.db import display_name, is_url
+from corpus.store import Archive
+from corpus.testing import archive_exists, rows, schema_version_of, set_schema_version
 from corpus.types import Document, SentencePair, System
 from translate.cli import app
 from translate.testing import EchoEngine
@@ -210,11 +212,14 @@ def _seed(db: Path) -> None:
             System("seed"))
 
 
-def _archive_rows(db: Path) -> list[tuple[str, str]]:
-    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        return con.execute("SELECT s.ru, t.en FROM segments s JOIN translations t"
-                           " ON t.segment_id = s.id ORDER BY t.id").fetchall()
+def display(db: Path | str) -> str:
+    """How messages name the archive."""
+    return display_name(str(db)) if is_url(db) else str(db)
+
+
+def _archive_rows(db: Path | str) -> list[tuple[str, str]]:
+    return rows(db, "SELECT s.ru, t.en FROM segments s JOIN translations t"
+                    " ON t.segment_id = s.id ORDER BY t.id")
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=lambda c: c.id)
@@ -230,7 +235,7 @@ def test_refused(case: Refused, tiny_model: Path, db: Path, tmp_path: Path, runn
     first = tmp_path / next(iter(case.files), "")
     if "--db" not in case.args:
         _seed(db)
-    before = _archive_rows(db) if db.exists() else None
+    before = _archive_rows(db) if archive_exists(db) else None
     args = [a.format(tmp=tmp_path, file=first) for a in case.args]
     result = runner.invoke(app, [*args, "--model", str(tiny_model)] if args[0] == "translate"
                            else args, input=case.stdin)
@@ -278,18 +283,17 @@ def test_accepted(case: Accepted, tiny_model: Path, db: Path, tmp_path: Path, ru
 def test_an_archive_from_a_newer_ruen_is_refused_by_every_command(
         tiny_model: Path, db: Path, tmp_path: Path, runner) -> None:
     _seed(db)
-    with closing(sqlite3.connect(db)) as con:
-        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
-        con.commit()
+    newest = schema_version_of(db)
+    set_schema_version(db, newest + 5)
     source = tmp_path / "a.txt"
     source.write_text(RU, encoding="utf-8")
     for args in (["translate", str(source), "--model", str(tiny_model)], ["list"],
                  ["export", "--format", "tsv"], ["show", "1"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
-        assert re.fullmatch(rf"error: {re.escape(str(db))}: archive schema version "
-                            rf"{SCHEMA_VERSION + 5} is newer than this ruen understands "
-                            rf"\({SCHEMA_VERSION}\); upgrade ruen.\n", result.stderr), result.stderr
+        assert re.fullmatch(rf"error: {re.escape(display(db))}: archive schema version "
+                            rf"{newest + 5} is newer than this ruen understands "
+                            rf"\({newest}\); upgrade ruen.\n", result.stderr), result.stderr
 
 
 def test_a_20000_character_sentence_without_punctuation_is_translated_whole(
@@ -493,7 +497,7 @@ def test_a_bad_file_in_an_import_stores_nothing_of_it(db: Path, tmp_path: Path, 
                                             b"</body>"))
     result = runner.invoke(app, ["import", str(bad), "--json"])
     assert result.exit_code == 2 and result.stderr.startswith(f"error: {bad}:")
-    assert not db.exists() or _archive_rows(db) == []  # not even its good first unit
+    assert not archive_exists(db) or _archive_rows(db) == []  # not even its good first unit
     result = runner.invoke(app, ["import", str(good), "--json"])
     assert result.exit_code == 0, result.output
     assert _archive_rows(db) == [("Хама освобождена.", "Hama is free.")]

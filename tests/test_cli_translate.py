@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from corpus.testing import archive_exists
 from translate.cli import app
 
 TEXT = "Город Хама освобожден. Силы режима отступают.\n\nМы продолжаем двигаться на юг.\n"
@@ -76,7 +77,7 @@ def test_tsv_output_to_a_file_and_no_archive(tiny_model: Path, db: Path, tmp_pat
     assert [r[0] for r in rows] == ["Город Хама освобожден.", "Силы режима отступают.",
                                     "Мы продолжаем двигаться на юг."]
     assert all(len(r) == 2 and r[1] for r in rows)
-    assert not db.exists()
+    assert not archive_exists(db)
 
 
 def test_show_prints_russian_and_english_side_by_side(tiny_model: Path, db: Path,

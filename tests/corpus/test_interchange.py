@@ -104,10 +104,10 @@ def test_any_text_survives_tsv_and_jsonl(tmp_path: Path, rows: list[tuple[str, s
         assert back == rows, fmt
 
 
-def test_archive_export_import_export_is_lossless(tmp_path: Path, runner) -> None:
-    _archive(tmp_path / "a.db", [("Первая", NASTY), ("Вторая", NASTY[:2])]).close()
+def test_archive_export_import_export_is_lossless(db: Path | str, tmp_path: Path, runner) -> None:
+    _archive(db, [("Первая", NASTY), ("Вторая", NASTY[:2])]).close()
     tmx = tmp_path / "all.tmx"
-    exported = runner.invoke(app, ["export", "--db", str(tmp_path / "a.db"), "--format", "tmx",
+    exported = runner.invoke(app, ["export", "--db", str(db), "--format", "tmx",
                                    "-o", str(tmx)])
     assert exported.exit_code == 0, exported.output
     imported = runner.invoke(app, ["import", str(tmx), "--db", str(tmp_path / "b.db"),
@@ -115,18 +115,19 @@ def test_archive_export_import_export_is_lossless(tmp_path: Path, runner) -> Non
     assert imported.exit_code == 0, imported.output
     assert [r["added"] for r in json.loads(imported.stdout)] == [5, 2]
 
-    def rows(db: str) -> list[tuple]:
-        result = runner.invoke(app, ["export", "--db", str(tmp_path / db), "--format", "jsonl"])
+    def rows(archive: Path | str) -> list[tuple]:
+        result = runner.invoke(app, ["export", "--db", str(archive), "--format", "jsonl"])
         return [(r["doc"], r["index"], r["paragraph"], r["ru"], r["en"])
                 for r in map(json.loads, result.stdout.splitlines())]
 
-    assert rows("b.db") == rows("a.db")
+    assert rows(tmp_path / "b.db") == rows(db)
     with Archive(tmp_path / "b.db") as b:
         assert [d.title for d in b.documents()] == ["Первая", "Вторая"]
 
 
-def test_import_adds_references_to_the_matching_document_once(tmp_path: Path) -> None:
-    archive = _archive(tmp_path / "a.db", [("Статья", NASTY[:3])])
+def test_import_adds_references_to_the_matching_document_once(
+        db: Path | str, tmp_path: Path) -> None:
+    archive = _archive(db, [("Статья", NASTY[:3])])
     path = tmp_path / "ref.jsonl"
     path.write_text("".join(json.dumps({"doc": 7, "index": i, "ru": ru, "en": "Human " + en},
                                        ensure_ascii=False) + "\n"
@@ -154,9 +155,9 @@ def test_tsv_import_makes_a_searchable_document(tmp_path: Path, db: Path, runner
     assert [r["en"] for r in json.loads(found.stdout)] == ["Fighting near Hama."]
 
 
-def test_moses_export_is_line_aligned(tmp_path: Path, runner) -> None:
-    _archive(tmp_path / "a.db", [("Статья", NASTY)]).close()
-    result = runner.invoke(app, ["export", "--db", str(tmp_path / "a.db"), "--format", "moses",
+def test_moses_export_is_line_aligned(db: Path | str, tmp_path: Path, runner) -> None:
+    _archive(db, [("Статья", NASTY)]).close()
+    result = runner.invoke(app, ["export", "--db", str(db), "--format", "moses",
                                  "-o", str(tmp_path / "corpus")])
     assert result.exit_code == 0, result.output
     ru = (tmp_path / "corpus.ru").read_text(encoding="utf-8").split("\n")
@@ -196,11 +197,11 @@ def _tmx(body: str, srclang: str = "ru") -> str:
                   '{"ru": "Нет", "en": "No", "doc": 1, "index": 0}\n',
      r"dup\.jsonl:2: duplicate unit"),
 ])
-def test_malformed_files_name_file_and_line(tmp_path: Path, name: str, content: str,
+def test_malformed_files_name_file_and_line(db: Path | str, tmp_path: Path, name: str, content: str,
                                             message: str) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(db) as archive:
         with pytest.raises(FormatError, match=message):
             import_file(archive, path)
         assert archive.documents() == []  # nothing stored

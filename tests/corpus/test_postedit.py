@@ -94,7 +94,7 @@ def test_edit_command_opens_the_editor_without_text(archive: Archive, runner, tm
     monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
     result = runner.invoke(app, ["edit", "1", "0"])
     assert result.exit_code == 0, result.output
-    with Archive(archive.path) as reopened:
+    with Archive(archive.target) as reopened:
         assert _current(reopened)[0] == "Hama is free at last."
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from corpus.store import SCHEMA_VERSION, Archive
+from corpus.db import integrity_errors
+from corpus.schema import SCHEMA_VERSION
+from corpus.store import Archive
+from corpus.testing import count, rows
 from corpus.types import Document, Flag, SentencePair, System, TermStatus
 
 DOC = Document(path="a.txt", title="a", text="Хама освобождена. Хомс ждет.")
@@ -23,9 +25,8 @@ BEAM4 = System("opus-mt-ru-en", "abc", "transformers", {"beam": 4})
 BEAM1 = System("opus-mt-ru-en", "abc", "transformers", {"beam": 1})
 
 
-def _count(path: Path, table: str) -> int:
-    with sqlite3.connect(path) as db:
-        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+_count = count
+Target = Path | str  # an SQLite file or a PostgreSQL URL: the `db` fixture gives both
 
 
 def test_new_archive_is_wal_with_foreign_keys_and_schema_version(tmp_path: Path) -> None:
@@ -35,8 +36,21 @@ def test_new_archive_is_wal_with_foreign_keys_and_schema_version(tmp_path: Path)
         assert archive.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
-def test_same_document_twice_is_stored_once(tmp_path: Path) -> None:
-    path = tmp_path / "a.db"
+def test_new_postgresql_archive_records_every_migration(pg_db: str) -> None:
+    from corpus import pg_schema
+
+    with Archive(pg_db):
+        pass
+    assert [v for v, in rows(pg_db, "SELECT version FROM ruen_schema ORDER BY version")] == \
+        list(range(1, pg_schema.SCHEMA_VERSION + 1))
+    foreign = rows(pg_db, "SELECT count(*) FROM information_schema.table_constraints"
+                          " WHERE constraint_type = 'FOREIGN KEY'"
+                          " AND table_schema = current_schema()")[0][0]
+    assert foreign >= 6  # segments, translations (3), term_hits, qa_flags, alternatives
+
+
+def test_same_document_twice_is_stored_once(db: Target) -> None:
+    path = db
     with Archive(path) as archive:
         first = archive.save_document(DOC, PAIRS, BEAM4)
         second = archive.save_document(DOC, PAIRS, BEAM4)
@@ -45,8 +59,8 @@ def test_same_document_twice_is_stored_once(tmp_path: Path) -> None:
             _count(path, "translations")) == (1, 2, 2)
 
 
-def test_new_settings_add_a_translation_beside_the_old_one(tmp_path: Path) -> None:
-    path = tmp_path / "a.db"
+def test_new_settings_add_a_translation_beside_the_old_one(db: Target) -> None:
+    path = db
     other = [SentencePair(**{**p.__dict__, "en": p.en.upper()}) for p in PAIRS]
     with Archive(path) as archive:
         doc = archive.save_document(DOC, PAIRS, BEAM4)
@@ -56,8 +70,8 @@ def test_new_settings_add_a_translation_beside_the_old_one(tmp_path: Path) -> No
     assert _count(path, "translations") == 4 and _count(path, "systems") == 2
 
 
-def test_terms_flags_and_offsets_come_back_as_stored(tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
+def test_terms_flags_and_offsets_come_back_as_stored(db: Target) -> None:
+    with Archive(db) as archive:
         doc = archive.save_document(DOC, PAIRS, BEAM4)
         stored = list(archive.pairs(doc))
     assert stored[0].terms == PAIRS[0].terms and stored[0].flags == PAIRS[0].flags
@@ -65,16 +79,16 @@ def test_terms_flags_and_offsets_come_back_as_stored(tmp_path: Path) -> None:
     assert DOC.text[stored[1].start:stored[1].end] == stored[1].ru
 
 
-def test_a_failing_document_leaves_nothing_half_written(tmp_path: Path) -> None:
-    path = tmp_path / "a.db"
+def test_a_failing_document_leaves_nothing_half_written(db: Target) -> None:
+    path = db
     broken = [*PAIRS, SentencePair(doc=None, index=0, paragraph=0, ru="x", en=None)]  # type: ignore[arg-type]
-    with Archive(path) as archive, pytest.raises(sqlite3.IntegrityError):
+    with Archive(path) as archive, pytest.raises(integrity_errors()):
         archive.save_document(DOC, broken, BEAM4)
     assert (_count(path, "documents"), _count(path, "segments")) == (0, 0)
 
 
-def test_translation_memory_prefers_post_edits_and_ignores_other_systems(tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
+def test_translation_memory_prefers_post_edits_and_ignores_other_systems(db: Target) -> None:
+    with Archive(db) as archive:
         archive.save_document(DOC, PAIRS, BEAM4)
         assert {k: h.en for k, h in archive.translation_memory(["ХАМА  освобождена."],
                                                                 BEAM4).items()} == {
@@ -86,8 +100,8 @@ def test_translation_memory_prefers_post_edits_and_ignores_other_systems(tmp_pat
         assert (hit.en, hit.kind) == ("Hama has been freed.", "post-edit")
 
 
-def test_reading_with_an_unknown_system_adds_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "a.db"
+def test_reading_with_an_unknown_system_adds_nothing(db: Target) -> None:
+    path = db
     with Archive(path) as archive:
         doc = archive.save_document(DOC, PAIRS, BEAM4)
     with Archive(path, readonly=True) as archive:  # a read must not need to write

@@ -58,8 +58,9 @@ def _pipeline(engine, archive: Archive) -> tuple[Pipeline, CountingEngine]:
     return Pipeline(counting, DecodeSettings(beam=1), archive=archive), counting  # type: ignore[arg-type]
 
 
-def test_translating_a_document_again_makes_no_model_call(engine, tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
+def test_translating_a_document_again_makes_no_model_call(
+        db: Path | str, engine, tmp_path: Path) -> None:
+    with Archive(db) as archive:
         first, counting = _pipeline(engine, archive)
         result = first.translate_document(Document("a.txt", "a", TEXT))
         assert len(counting.sentences) == 3 and {p.origin for p in result.pairs} == {"mt"}
@@ -75,8 +76,9 @@ def test_translating_a_document_again_makes_no_model_call(engine, tmp_path: Path
         assert counting.sentences == [] and other.reused == 2
 
 
-def test_a_post_edit_wins_over_machine_output_in_memory(engine, tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
+def test_a_post_edit_wins_over_machine_output_in_memory(
+        db: Path | str, engine, tmp_path: Path) -> None:
+    with Archive(db) as archive:
         pipeline, _ = _pipeline(engine, archive)
         doc = pipeline.translate_document(Document("a.txt", "a", TEXT)).doc_id
         assert archive.post_edit(doc, 1, "The city of Hama is fully liberated.")
@@ -89,8 +91,8 @@ def test_a_post_edit_wins_over_machine_output_in_memory(engine, tmp_path: Path) 
         assert repeat.pairs[0].origin == "tm"
 
 
-def test_no_memory_translates_everything_again(engine, tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
+def test_no_memory_translates_everything_again(db: Path | str, engine, tmp_path: Path) -> None:
+    with Archive(db) as archive:
         _pipeline(engine, archive)[0].translate_document(Document("a.txt", "a", TEXT))
         pipeline, counting = _pipeline(engine, archive)
         pipeline.use_memory = False
@@ -109,8 +111,8 @@ ROWS = [
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> Archive:
-    archive = Archive(tmp_path / "a.db")
+def archive(db: Path | str) -> Archive:
+    archive = Archive(db)
     pairs = [SentencePair(None, i, 0, ru, en) for i, (ru, en) in enumerate(ROWS)]
     archive.save_document(Document("a.txt", "a", " ".join(r for r, _ in ROWS)), pairs, MT)
     yield archive
@@ -165,13 +167,14 @@ NEWS = (
     "Подписывайтесь на наш канал, чтобы не пропустить новости.")
 
 
-def test_the_readme_lookup_finds_the_sentence_it_is_written_for(echo_engine, tmp_path: Path,
+def test_the_readme_lookup_finds_the_sentence_it_is_written_for(
+        db: Path | str, echo_engine, tmp_path: Path,
                                                                  runner) -> None:
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(db) as archive:
         pipeline = Pipeline(echo_engine, DecodeSettings(beam=1), archive=archive)
         doc = pipeline.translate_document(Document("article.ru.txt", "article", NEWS)).doc_id
     result = runner.invoke(app, ["tm", "lookup", "Силы режима отступают к Хомсу.",
-                                 "--db", str(tmp_path / "a.db"), "--json"])
+                                 "--db", str(db), "--json"])
     assert result.exit_code == 0, result.output
     best = json.loads(result.stdout)[0]
     assert (best["doc"], best["index"], best["kind"], best["match"]) == (doc, 1, "mt",
@@ -181,7 +184,7 @@ def test_the_readme_lookup_finds_the_sentence_it_is_written_for(echo_engine, tmp
     assert 70 < best["similarity"] < 80  # 19 of the query's 25 letters
 
     table = runner.invoke(app, ["tm", "lookup", "Силы режима отступают к Хомсу.",
-                                "--db", str(tmp_path / "a.db")])
+                                "--db", str(db)])
     assert table.exit_code == 0 and "fragment" in table.stdout and f"{doc}:1" in table.stdout
 
 

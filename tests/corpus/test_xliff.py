@@ -40,9 +40,9 @@ def _export(runner, db: Path, out: Path) -> str:
     return out.read_text(encoding="utf-8")
 
 
-def test_export_is_xliff_1_2_with_mt_to_review(tmp_path: Path, runner) -> None:
-    _archive(tmp_path / "a.db")
-    text = _export(runner, tmp_path / "a.db", tmp_path / "out.xlf")
+def test_export_is_xliff_1_2_with_mt_to_review(db: Path | str, tmp_path: Path, runner) -> None:
+    _archive(db)
+    text = _export(runner, db, tmp_path / "out.xlf")
     root = ET.fromstring(text.encode("utf-8"))
     assert root.get("version") == "1.2"
     [file] = root.findall("x:file", NS)
@@ -79,8 +79,7 @@ def _cat_tool_edit(text: str) -> str:
                         'state="final">Control')
 
 
-def test_edited_file_comes_back_as_post_edits(tmp_path: Path, runner) -> None:
-    db = tmp_path / "a.db"
+def test_edited_file_comes_back_as_post_edits(db: Path | str, tmp_path: Path, runner) -> None:
     _archive(db)
     xlf = tmp_path / "hama.xlf"
     xlf.write_text(_cat_tool_edit(_export(runner, db, xlf)), encoding="utf-8")
@@ -100,8 +99,7 @@ def test_edited_file_comes_back_as_post_edits(tmp_path: Path, runner) -> None:
     assert [r["added"] for r in json.loads(again.stdout)] == [0]  # the same file adds nothing
 
 
-def test_a_file_from_another_archive_stores_nothing(tmp_path: Path, runner) -> None:
-    db = tmp_path / "a.db"
+def test_a_file_from_another_archive_stores_nothing(db: Path | str, tmp_path: Path, runner) -> None:
     _archive(db)
     text = _export(runner, db, tmp_path / "out.xlf")
     changed = text.replace("Hama city is liberated.", "The city of Hama is free.")
@@ -142,8 +140,8 @@ def test_malformed_xliff_names_file_and_line(tmp_path: Path, content: str,
         read_xliff(path)
 
 
-def test_xliff_needs_current_kind(tmp_path: Path, runner) -> None:
-    _archive(tmp_path / "a.db")
-    result = runner.invoke(app, ["export", "--db", str(tmp_path / "a.db"), "--format", "xliff",
+def test_xliff_needs_current_kind(db: Path | str, tmp_path: Path, runner) -> None:
+    _archive(db)
+    result = runner.invoke(app, ["export", "--db", str(db), "--format", "xliff",
                                  "--kind", "all"])
     assert result.exit_code == 2 and "one target per sentence" in result.output
