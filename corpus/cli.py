@@ -1,4 +1,4 @@
-"""Archive commands: list, show, export, import, search, edit and tm lookup."""
+"""Archive commands: list, show, export, import, search, edit, tm lookup and archive copy."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from corpus.console import App, note, out, print_json
+from corpus.console import App, note, out, print_json, progress
+from corpus.copy import TABLES, copy_archive
 from corpus.formats import PAIR_FORMATS, document_fields, paragraph_separator, write_pairs
 from corpus.interchange import (
     IMPORT_FORMATS,
@@ -408,3 +409,44 @@ def tm_lookup(
         table.add_row(f"{m.similarity:.0f}", m.match if m.match == "fragment" else
                       f"fuzzy (words {m.words:.0f})", ru, m.en, m.kind, f"{m.doc}:{m.index}")
     out.print(table)
+
+
+archive_app = App(help="The archive as a whole: copy it between files and PostgreSQL.")
+app.add_typer(archive_app, name="archive")
+
+
+@archive_app.command("copy")
+def archive_copy(
+    source: Annotated[str, typer.Argument(
+        metavar="SRC", show_default=False,
+        help="The archive to copy: a file or a postgresql:// URL.")],
+    destination: Annotated[str, typer.Argument(
+        metavar="DST", show_default=False,
+        help="Where to: a new file, or an empty PostgreSQL database (or schema).")],
+    json: JsonOption = False,
+) -> None:
+    """Copy a whole archive, between SQLite and PostgreSQL too: every document, translation,
+    post-edit, term hit, QA flag, alternative and eval run, with the same ids.
+
+    DST must be empty (a new file, an empty database); the copy is one transaction, checked by
+    counting every table on both sides before it is committed. A URL is
+    postgresql://user@host:port/dbname.
+
+    Examples:
+
+    ```
+    ruen archive copy archive.db desk-copy.db
+    ruen archive copy archive.db backup.db --json
+    ```
+    """
+    with open_archive(source) as src, open_archive(destination, readonly=False) as dst:
+        total = sum(src.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES)
+        with progress("row") as bar:
+            task = bar.add_task("Copying", total=total)
+            report = copy_archive(src, dst, on_progress=lambda _, n: bar.advance(task, n))
+    if json:
+        print_json(report.as_json())
+        return
+    out.print(f"Copied {report.source} to {report.destination}:")
+    for table, count in report.rows.items():
+        out.print(f"  {table:<26} {count:>9}")
