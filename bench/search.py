@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.console import progress
+from corpus.db import display_name
+from corpus.errors import ArchiveError
 from corpus.search import search
 from corpus.store import Archive
 from corpus.types import Document, SentencePair, System
@@ -35,6 +37,8 @@ from corpus.types import Document, SentencePair, System
 SENTENCES_PER_DOCUMENT = 50
 QUERIES = 200
 TARGET_P95_MS = 50.0
+BACKENDS = ("sqlite", "postgresql")
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 SYSTEM = System("bench/synthetic", "0", "none", {"beam": 0})
 
 # ---------------------------------------------------------------- word lists (forms per lexeme)
@@ -210,15 +214,16 @@ def _accumulate(values: list[float]) -> Iterator[float]:
 # ---------------------------------------------------------------- build
 
 
-def build(path: Path, pairs: int, seed: int) -> float:
+def build(target: Path | str, pairs: int, seed: int) -> float:
     """Store `pairs` generated pairs in documents of SENTENCES_PER_DOCUMENT; returns seconds
-    spent storing and indexing (generating the text is not counted)."""
+    spent storing and indexing (generating the text is not counted). The same seed stores the
+    same pairs, in the same order, on either backend."""
     ru_vocabulary, en_vocabulary = vocabularies(seed)
     rng = random.Random(seed + 1)
     make_ru, make_en = SentenceMaker(ru_vocabulary, rng), SentenceMaker(en_vocabulary, rng)
     spent = 0.0
-    with Archive(path) as archive, progress("pair") as bar:
-        task = bar.add_task("Building", total=pairs)
+    with Archive(target) as archive, progress("pair") as bar:
+        task = bar.add_task(f"Building ({archive.backend})", total=pairs)
         for number, start in enumerate(range(0, pairs, SENTENCES_PER_DOCUMENT), start=1):
             rows = [(make_ru(), make_en())
                     for _ in range(min(SENTENCES_PER_DOCUMENT, pairs - start))]
@@ -239,11 +244,12 @@ def build(path: Path, pairs: int, seed: int) -> float:
 # ---------------------------------------------------------------- queries
 
 
-def query_sets(path: Path, count: int, seed: int) -> dict[str, tuple[list[str], dict]]:
+def query_sets(target: Path | str, count: int, seed: int) -> dict[str, tuple[list[str], dict]]:
     """Queries drawn from the archive itself, so that every one has something to find."""
     rng = random.Random(seed + 2)
     ru_vocabulary, en_vocabulary = vocabularies(seed)
-    db = sqlite3.connect(path)
+    archive = Archive(target, readonly=True)
+    db = archive.db
     top = db.execute("SELECT max(id) FROM segments").fetchone()[0]
 
     def sentence() -> tuple[str, str]:
@@ -252,7 +258,7 @@ def query_sets(path: Path, count: int, seed: int) -> dict[str, tuple[list[str], 
             row = db.execute(
                 "SELECT s.ru, t.en FROM segments s JOIN translations t ON t.segment_id = s.id"
                 " WHERE s.id = ?", (rng.randint(1, top),)).fetchone()
-        return row
+        return row[0], row[1]
 
     def phrase() -> str:
         ru, en = sentence()
@@ -282,12 +288,12 @@ def query_sets(path: Path, count: int, seed: int) -> dict[str, tuple[list[str], 
         return {name: ([make() for _ in range(count)], options)
                 for name, (make, options) in sets.items()}
     finally:
-        db.close()
+        archive.close()
 
 
-def time_queries(path: Path, queries: list[str], options: dict) -> dict[str, float]:
+def time_queries(target: Path | str, queries: list[str], options: dict) -> dict[str, float]:
     latencies, hits = [], []
-    with Archive(path, readonly=True) as archive:
+    with Archive(target, readonly=True) as archive:
         for query in queries[:10]:  # warm the page cache and the lemmatiser
             search(archive, query, **options)
         for query in queries:
@@ -303,53 +309,165 @@ def time_queries(path: Path, queries: list[str], options: dict) -> dict[str, flo
             "mean_hits": round(statistics.mean(hits), 1)}
 
 
-def run(pairs: int, db: Path | None, queries: int, seed: int) -> dict:
+# ---------------------------------------------------------------- the two backends
+
+
+def _segments(target: Path | str) -> int:
+    """Sentences stored at `target` (0 when there is no archive yet)."""
+    if isinstance(target, Path) and not target.exists():
+        return 0
+    try:
+        with Archive(target, readonly=True) as archive:
+            return archive.db.execute("SELECT count(*) FROM segments").fetchone()[0]
+    except ArchiveError:
+        return 0
+
+
+def _size_mb(target: Path | str) -> dict[str, int]:
+    """The archive's size on disk: the SQLite file (with its WAL), or every table and index
+    of the archive's schema on PostgreSQL; `search_mb` is the search index's part."""
+    if isinstance(target, Path):
+        files = [target, target.with_name(target.name + "-wal")]
+        with Archive(target, readonly=True) as archive:
+            fts = archive.db.execute(
+                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE '%fts%'").fetchone()[0] \
+                if _has_dbstat(archive.db) else None
+        return {"db_mb": round(sum(f.stat().st_size for f in files if f.exists()) / 2**20),
+                "search_mb": round(fts / 2**20) if fts else None}
+    with Archive(target, readonly=True) as archive:
+        total, search_index = archive.db.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relkind = 'r'),"
+            " sum(pg_relation_size(c.oid)) FILTER (WHERE c.relname LIKE '%search')"
+            " FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace").fetchone()
+        columns = archive.db.execute(
+            "SELECT (SELECT coalesce(sum(pg_column_size(ru_search)), 0) FROM segments)"
+            " + (SELECT coalesce(sum(pg_column_size(en_search)), 0) FROM translations)"
+        ).fetchone()[0]
+    return {"db_mb": round(total / 2**20),
+            "search_mb": round((search_index + columns) / 2**20)}
+
+
+def _has_dbstat(db: sqlite3.Connection) -> bool:
+    try:
+        db.execute("SELECT 1 FROM dbstat LIMIT 1")
+        return True
+    except sqlite3.Error:
+        return False
+
+
+class _Server:
+    """A schema of its own on the PostgreSQL server for the benchmark's archive, dropped at
+    the end unless the archive is to be kept (`--pg` names one)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.schema = f"ruen_bench_{os.getpid()}"
+        self.connection = psycopg.connect(url, autocommit=True)
+        self.connection.execute(f"CREATE SCHEMA {self.schema}")
+        separator = "&" if "?" in url else "?"
+        self.archive = f"{url}{separator}options=-csearch_path%3D{self.schema}"
+
+    def drop(self) -> None:
+        self.connection.execute(f"DROP SCHEMA {self.schema} CASCADE")
+        self.connection.close()
+
+
+def _vacuum(target: str) -> float:
+    """VACUUM ANALYZE (what autovacuum does soon after a load): the planner's statistics, and
+    the GIN indexes' pending entries moved into the index. Its seconds are reported apart."""
+    began = time.perf_counter()
+    with Archive(target) as archive:
+        archive.db.execute("VACUUM ANALYZE")
+    return time.perf_counter() - began
+
+
+def run(pairs: int, backends: list[str], db: Path | None, pg: str | None, server: str,
+        queries: int, seed: int) -> dict:
     workdir = None
     if db is None:
         workdir = tempfile.TemporaryDirectory(prefix="ruen-bench-")
         db = Path(workdir.name) / "bench.db"
+    temporary = None
+    if "postgresql" in backends and pg is None:
+        temporary = _Server(server)
+        pg = temporary.archive
+    targets: dict[str, Path | str] = {"sqlite": db, "postgresql": pg or ""}
     try:
-        report: dict = {"pairs": pairs, "db": str(db), "cpus": os.cpu_count(),
-                        "sqlite": sqlite3.sqlite_version}
-        existing = 0
-        if db.exists():
-            with Archive(db, readonly=True) as archive:
-                existing = archive.db.execute("SELECT count(*) FROM segments").fetchone()[0]
-        if existing:
-            report.update(pairs=existing, build_seconds=None, reused_archive=True)
-        else:
-            seconds = build(db, pairs, seed)
-            report.update(build_seconds=round(seconds, 1),
-                          build_pairs_per_second=round(pairs / seconds))
-        report["db_mb"] = round(db.stat().st_size / 2**20)
-        report["latency"] = {name: time_queries(db, qs, options)
-                             for name, (qs, options) in query_sets(db, queries, seed).items()}
+        report: dict = {"pairs": pairs, "cpus": os.cpu_count(), "sqlite": sqlite3.sqlite_version,
+                        "backends": {}}
+        for backend in backends:
+            target = targets[backend]
+            figures: dict = {"archive": str(db) if backend == "sqlite" else
+                             display_name(str(target))}
+            existing = _segments(target)
+            if existing:
+                figures.update(pairs=existing, build_seconds=None, reused_archive=True)
+            else:
+                seconds = build(target, pairs, seed)
+                figures.update(build_seconds=round(seconds, 1),
+                               build_pairs_per_second=round(pairs / seconds))
+            if backend == "postgresql":
+                figures["vacuum_seconds"] = round(_vacuum(str(target)), 1)
+            figures.update(_size_mb(target))
+            report["backends"][backend] = figures
+        # the same queries on every backend, drawn from the first (all hold the same pairs)
+        sets = query_sets(targets[backends[0]], queries, seed)
+        for backend in backends:
+            report["backends"][backend]["latency"] = {
+                name: time_queries(targets[backend], qs, options)
+                for name, (qs, options) in sets.items()}
         report["target_p95_ms"] = TARGET_P95_MS
         return report
     finally:
         if workdir is not None:
             workdir.cleanup()
+        if temporary is not None:
+            temporary.drop()
+
+
+def table(report: dict) -> str:
+    """The report side by side, one column per backend (a Markdown table)."""
+    backends = report["backends"]
+    names = list(backends)
+    lines = ["| " + f"{report['pairs']:,} pairs | " + " | ".join(names) + " |",
+             "| --- |" + " --- |" * len(names)]
+
+    def row(label: str, cell: Callable[[dict], str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(backends[n]) for n in names) + " |")
+
+    row("stored and indexed, pairs/s", lambda f: f"{f['build_pairs_per_second']:,}"
+        if f.get("build_pairs_per_second") else "(reused)")
+    row("archive size (search index)", lambda f: f"{f['db_mb']:,} MB"
+        + (f" ({f['search_mb']:,} MB)" if f.get("search_mb") else ""))
+    for kind in next(iter(backends.values()))["latency"]:
+        row(f"{kind}: p50 / p95 / max", lambda f, k=kind: "{p50_ms:.1f} / {p95_ms:.1f} / "
+            "{max_ms:.1f} ms".format(**f["latency"][k]))
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=1_000_000, help="sentence pairs to build")
-    parser.add_argument("--db", type=Path, help="keep the archive here (reused if it exists)")
+    parser.add_argument("--backend", choices=("both", *BACKENDS), default="both")
+    parser.add_argument("--db", type=Path, help="keep the SQLite archive here (reused if it "
+                        "exists)")
+    parser.add_argument("--pg", help="keep the PostgreSQL archive at this URL (reused if it "
+                        "holds one); without it, a schema made for the run and dropped after")
+    parser.add_argument("--server", default=DEFAULT_SERVER,
+                        help=f"the PostgreSQL database for that schema ({DEFAULT_SERVER})")
     parser.add_argument("--queries", type=int, default=QUERIES, help="queries per kind")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    report = run(args.pairs, args.db, args.queries, args.seed)
+    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
+    report = run(args.pairs, backends, args.db, args.pg, args.server, args.queries, args.seed)
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    if report.get("build_seconds"):
-        print(f"built {report['pairs']:,} pairs in {report['build_seconds']} s "
-              f"({report['build_pairs_per_second']:,} pairs/s), {report['db_mb']} MB")
-    for name, figures in report["latency"].items():
-        print(f"{name:>12}: p50 {figures['p50_ms']:7.2f} ms  p95 {figures['p95_ms']:7.2f} ms  "
-              f"max {figures['max_ms']:7.2f} ms  ({figures['mean_hits']} hits on average)")
+    print(table(report))
 
 
 if __name__ == "__main__":

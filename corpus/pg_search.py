@@ -2,156 +2,43 @@
 
 SQLite's FTS5 decides what a word is (its `unicode61` tokenizer: which characters join a
 token, how case and diacritics fold) and what the Porter stem of an English key is. To match
-the same sentences, PostgreSQL indexes exactly those tokens: they are made here, in Python, by
-the very tokenizers FTS5 uses (`Fts5Tokens`), and stored as the lexemes of a `tsvector` built
-from text we write (`'хомс':1 '=хомсом':9`), never by `to_tsvector`, whose parser splits
-`северо-западный`, e-mail addresses and URLs its own way and whose `lower()` depends on the
-server's locale. Queries are `tsquery`s built from the same tree the FTS5 query is rendered
-from (corpus.search.parse_query), with the same keys.
+the same sentences, PostgreSQL indexes exactly those tokens, made in Python by FTS5's own
+tokenizers (corpus.fts5), stored as the lexemes of a `tsvector` written as text
+(`'хомс':1 '=хомсом':9`): never by `to_tsvector`, whose parser splits `северо-западный`, e-mail
+addresses and URLs its own way and whose `lower()` depends on the server's locale. No text
+search configuration is involved at all (so none stems our keys again). Queries are `tsquery`s
+built from the same tree the FTS5 query is rendered from (corpus.search.parse_query), with the
+same keys, phrases as `<->`, prefixes as `:*`.
 
 One vector per row holds both of FTS5's columns: on `segments.ru_search` the lemma keys of
 `ru_lemmas` (positions 1..n) and the word forms of `ru_norm` marked with a leading `=`
 (positions after n); on `translations.en_search` the Porter stems of the English lemma keys
-(`en_lemmas`) and the word forms of `en` marked `=`. A query picks its side by the mark, so a
-Russian query may mix lemmas and prefixes of forms (`Хомс AND освобо*`) as on SQLite, and a
-phrase never runs from one side into the other (its words are all marked or all not).
+(`en_lemmas`, stored) and the word forms of `en` marked `=`. A query picks its side by the
+mark, so a Russian query may mix lemmas and prefixes of forms (`Хомс AND освобо*`) as on
+SQLite, and a phrase never runs from one side into the other (its words are all marked or all
+not). Highlights are computed by corpus.search for both backends alike.
 
-Highlights are FTS5's own: the hit's row is put into an in-memory FTS5 table with the same
-columns and tokenizer, and FTS5's `highlight()` runs the same query on it, so that both
-backends mark the same words (FTS5 leaves out words of a branch that did not match, e.g.
-`(Хомс NOT Хама) OR Дамаск`).
+PostgreSQL's limits, which FTS5 has not: a lexeme of more than 2047 bytes is left out of the
+index (and cannot be searched for), positions above 16,383 count as 16,383 (a phrase that far
+into one sentence may be missed) and a lexeme keeps 256 positions at most.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from corpus.errors import QueryError
+from corpus.fts5 import fts5
 from corpus.lemma import english_key, fold, lemma_key
 
 if TYPE_CHECKING:
     from corpus.search import Node
 
-#: FTS5's tokenizers, by the name this module gives them.
-TOKENIZERS = {"ru": "unicode61 remove_diacritics 0",  # segments_fts
-              "en": "unicode61"}  # translations_fts_exact; translations_fts is porter over it
 FORM = "="  # marks a word form (as against a lemma key or stem); no token holds it
 #: PostgreSQL refuses a lexeme longer than this (bytes); such a token is left out of the index.
 MAX_LEXEME_BYTES = 2047
-#: Characters whose tokenization is learnt from FTS5 once and then done by str.translate:
-#: Latin, Greek, Cyrillic, punctuation and symbols, CJK punctuation, full-width forms. Any
-#: other character sends its text through FTS5 itself (slower, the same result).
-_KNOWN_RANGES = ((0x01, 0x2FF), (0x370, 0x52F), (0x2000, 0x2BFF), (0x3000, 0x303F),
-                 (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
-
-
-# ---------------------------------------------------------------- FTS5's tokens, in Python
-
-
-class Fts5Tokens:
-    """FTS5's tokenizers and highlighter on an in-memory SQLite database of this process.
-
-    `tokens(text, "ru")` is what FTS5 indexes for `text` in a `unicode61 remove_diacritics 0`
-    column; `stem(token)` what the `porter` tokenizer makes of a token; `highlight` runs an FTS5
-    query on one row. One per thread (a SQLite connection is not shared between threads)."""
-
-    def __init__(self) -> None:
-        self.db = sqlite3.connect(":memory:", isolation_level=None)
-        tables = {f"tok_{name}": ("x", tokenizer) for name, tokenizer in TOKENIZERS.items()}
-        tables["tok_porter"] = ("x", "porter unicode61")
-        # the search tables, with the columns (and so the column filters) of the archive's
-        tables |= {"ru": ("ru_norm, ru_lemmas", TOKENIZERS["ru"]),
-                   "en_stems": ("en_lemmas", "porter unicode61"),
-                   "en_exact": ("en", TOKENIZERS["en"])}
-        for table, (columns, tokenizer) in tables.items():
-            self.db.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({columns},"
-                            f" tokenize='{tokenizer}')")
-            if table.startswith("tok_"):  # each token with its position
-                self.db.execute(f"CREATE VIRTUAL TABLE {table}_v USING fts5vocab({table},"
-                                " 'instance')")
-        self.tables = {name: self._learn(name) for name in TOKENIZERS}
-        # deletes every learnt character: what is left of a text is what was not learnt
-        self.unknown = {name: dict.fromkeys(table) for name, table in self.tables.items()}
-        self.stem = lru_cache(maxsize=200_000)(self._stem)
-
-    # ------------------------------------------------------------ tokens
-
-    def fts5_tokens(self, texts: Sequence[str], name: str) -> list[list[str]]:
-        """FTS5's tokens of each text (in order), by FTS5 itself."""
-        table = "tok_" + name
-        self.db.execute("BEGIN")
-        try:
-            self.db.executemany(f"INSERT INTO {table} (rowid, x) VALUES (?, ?)",
-                                enumerate(texts))
-            found: list[list[tuple[int, str]]] = [[] for _ in texts]
-            for term, doc, offset in self.db.execute(
-                    f"SELECT term, doc, offset FROM {table}_v"):
-                found[doc].append((offset, term))
-        finally:
-            self.db.execute("ROLLBACK")
-        return [[term for _, term in sorted(tokens)] for tokens in found]
-
-    def _learn(self, name: str) -> dict[int, str | None]:
-        """str.translate table: a known character to what FTS5 makes of it inside a token
-        ("" when it drops it), or to a space when it separates tokens."""
-        chars = [chr(c) for low, high in _KNOWN_RANGES for c in range(low, high + 1)
-                 if not 0xD800 <= c <= 0xDFFF]
-        table: dict[int, str | None] = {}
-        for char, tokens in zip(chars, self.fts5_tokens([f"a{c}b" for c in chars], name),
-                                strict=True):
-            if tokens == ["a", "b"]:
-                table[ord(char)] = " "
-            elif len(tokens) == 1 and len(tokens[0]) <= 3 and tokens[0][0] == "a" \
-                    and tokens[0][-1] == "b":
-                table[ord(char)] = tokens[0][1:-1]
-            # else: FTS5 does something else with it (e.g. folds it into two characters):
-            # left out, so that texts holding it go through FTS5
-        return table
-
-    def tokens(self, text: str, name: str) -> list[str]:
-        """FTS5's tokens of `text` for the tokenizer `name` ("ru" or "en")."""
-        if text.translate(self.unknown[name]):  # characters not learnt: FTS5 itself
-            return self.fts5_tokens([text], name)[0]
-        return text.translate(self.tables[name]).split()
-
-    def _stem(self, token: str) -> str:
-        stems = self.fts5_tokens([token], "porter")[0]
-        return stems[0] if len(stems) == 1 else token
-
-    # ------------------------------------------------------------ highlights
-
-    def highlight(self, table: str, values: dict[str, str], query: str, on: str, off: str
-                  ) -> tuple[str, ...] | None:
-        """FTS5's highlight() of every column of a one-row `table` holding `values`, for the
-        FTS5 `query`; None when the row does not match."""
-        columns = list(values)
-        self.db.execute("BEGIN")
-        try:
-            self.db.execute(f"INSERT INTO {table} (rowid, {', '.join(columns)})"
-                            f" VALUES (1{', ?' * len(columns)})", list(values.values()))
-            marks = ", ".join(f"highlight({table}, {i}, ?, ?)" for i in range(len(columns)))
-            row = self.db.execute(f"SELECT {marks} FROM {table} WHERE {table} MATCH ?",
-                                  [*(on, off) * len(columns), query]).fetchone()
-        finally:
-            self.db.execute("ROLLBACK")
-        return tuple(row) if row else None
-
-
-_local = threading.local()
-
-
-def fts5() -> Fts5Tokens:
-    """This thread's Fts5Tokens."""
-    tokens = getattr(_local, "tokens", None)
-    if tokens is None:
-        tokens = _local.tokens = Fts5Tokens()
-    return tokens
-
 
 # ---------------------------------------------------------------- the stored vectors
 
@@ -276,6 +163,10 @@ def en_tsquery(node: Node, exact: bool) -> str:
 #: ts_rank's normalisation: rank divided by 1 + log(number of words), so that, as with bm25,
 #: a word in a short sentence ranks above the same word in a long one.
 RANK_NORMALIZATION = 1
+#: ts_rank is computed for the newest this many matches per language (or as many as a page
+#: asks for, up to corpus.search.RANK_WINDOW): ranking a match reads its row, which costs
+#: PostgreSQL more than FTS5 (whose bm25 reads only its index).
+PG_RANK_WINDOW = 2_000
 
 
 class PgIndex:
@@ -286,10 +177,18 @@ class PgIndex:
         self.db = db
 
     def _run(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Rows of a search statement, planned for its own parameters: psycopg prepares a
+        statement run 5 times, and PostgreSQL may then plan it once for any tsquery (a generic
+        plan, measured 6-9 times slower for a common word)."""
         import psycopg
 
+        from corpus.db import to_pyformat
+
         try:
-            return self.db.execute(sql, params).fetchall()
+            with self.db._errors():
+                cursor = self.db.connection.cursor()
+                cursor.execute(to_pyformat(sql), tuple(params), prepare=False)
+                return cursor.fetchall()
         except (psycopg.errors.SyntaxError, psycopg.errors.DataError) as exc:
             # the tsquery is ours: a guard, not a path
             raise QueryError(f"cannot run this query ({str(exc).splitlines()[0]}); "
@@ -309,17 +208,41 @@ class PgIndex:
             params += list(systems)
         return sql, params
 
+    def _ranked(self, table: str, alias: str, column: str, query: str, join: str,
+                where: str, params: list[Any], window: int, fetch: int) -> list[Any]:
+        """Rows (id, [segment_id,] rank) of the newest `window` rows of `table` matching
+        `query`, best ranked first, at most `fetch`.
+
+        The matches' rows must be read to rank them (the vectors live in the table, not in the
+        index: about 2 µs a row), so the newest are looked for among the newest ids first, in
+        a range grown until it holds `window` matches (the index finds the ids in a range, and
+        PostgreSQL reads only the rows in both): a word in every tenth of a million sentences
+        costs the rows of one window, not the 100,000 rows it is in."""
+        top = self.db.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
+        segment = ", w.segment_id" if table == "translations" else ""
+        span = window * 20
+        while True:
+            bounded = span < top
+            rows = self._run(
+                f"SELECT w.id{segment}, -ts_rank(w.v, CAST(? AS tsquery), {RANK_NORMALIZATION})"
+                " AS r, count(*) OVER () AS n"
+                f" FROM (SELECT {alias}.id{segment.replace('w.', f' {alias}.')},"
+                f" {alias}.{column} AS v FROM {table} {alias}{join}"
+                f" WHERE {alias}.{column} @@ CAST(? AS tsquery){where}"
+                + (f" AND {alias}.id > ?" if bounded else "")
+                + f" ORDER BY {alias}.id DESC LIMIT ?) w ORDER BY r, w.id DESC LIMIT ?",
+                [query, query, *params, *([top - span] if bounded else []), window, fetch])
+            found = rows[0][-1] if rows else 0
+            if found >= window or not bounded:
+                return [tuple(r)[:-1] for r in rows]
+            # grow the range to where `window` matches should be, by their density so far
+            span = span * 16 if not found else int(span * window / found * 1.5) + 1
+
     def ru(self, node: Node, exact: bool, documents: tuple[list[str], list[Any]],
            systems: Sequence[int], wanted: int, window: int) -> list[tuple[int, float]]:
-        query = ru_tsquery(node, exact)
         where, params = self._filters(documents, systems, translations=False)
-        # the newest `window` matches are ranked, as on SQLite; ts_rank only for those
-        rows = self._run(
-            f"SELECT w.id, -ts_rank(w.v, CAST(? AS tsquery), {RANK_NORMALIZATION}) AS r"
-            " FROM (SELECT s.id, s.ru_search AS v FROM segments s"
-            f" WHERE s.ru_search @@ CAST(? AS tsquery){where} ORDER BY s.id DESC LIMIT ?) w"
-            " ORDER BY r, w.id DESC LIMIT ?",
-            [query, query, *params, window, wanted])
+        rows = self._ranked("segments", "s", "ru_search", ru_tsquery(node, exact), "", where,
+                            params, min(window, max(PG_RANK_WINDOW, wanted)), wanted)
         return [(r[0], r[1]) for r in rows]
 
     def en(self, node: Node, exact: bool, documents: tuple[list[str], list[Any]],
@@ -331,13 +254,8 @@ class PgIndex:
         found: dict[int, tuple[int, float, int]] = {}
         fetch = wanted * 2
         while True:
-            rows = self._run(
-                "SELECT w.id, w.segment_id,"
-                f" -ts_rank(w.v, CAST(? AS tsquery), {RANK_NORMALIZATION}) AS r"
-                " FROM (SELECT t.id, t.segment_id, t.en_search AS v FROM translations t"
-                f"{join} WHERE t.en_search @@ CAST(? AS tsquery){where}"
-                " ORDER BY t.id DESC LIMIT ?) w ORDER BY r, w.id DESC LIMIT ?",
-                [query, query, *params, window, fetch])
+            rows = self._ranked("translations", "t", "en_search", query, join, where, params,
+                                min(window, max(PG_RANK_WINDOW, fetch)), fetch)
             found.clear()
             for translation, segment, rank in rows:
                 found.setdefault(segment, (segment, rank, translation))
@@ -347,23 +265,21 @@ class PgIndex:
 
     # ------------------------------------------------------------ highlights
 
-    def ru_highlights(self, fts_query: str, segment: int, on: str, off: str
-                      ) -> tuple[str, ...] | None:
-        """FTS5's highlight() of both Russian columns of the sentence (see the docstring)."""
-        row = self.db.execute("SELECT ru_norm, ru_lemmas FROM segments WHERE id = ?",
-                              (segment,)).fetchone()
-        return fts5().highlight("ru", {"ru_norm": row[0], "ru_lemmas": row[1]}, fts_query,
-                                on, off)
+    def ru_texts(self, segments: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(ru_norm, ru_lemmas) of each sentence: what highlights are computed on."""
+        if not segments:
+            return {}
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT id, ru_norm, ru_lemmas FROM segments"
+            f" WHERE id IN ({','.join('?' * len(segments))})", list(segments))}
 
-    def en_highlight(self, fts_query: str, exact: bool, translation: int, on: str, off: str
-                     ) -> tuple[str, str, str | None]:
-        """(English, kind, FTS5's highlight() of the indexed column) of a translation."""
-        en, kind, en_lemmas = self.db.execute(
-            "SELECT en, kind, en_lemmas FROM translations WHERE id = ?",
-            (translation,)).fetchone()
-        marked = (fts5().highlight("en_exact", {"en": en}, fts_query, on, off) if exact else
-                  fts5().highlight("en_stems", {"en_lemmas": en_lemmas}, fts_query, on, off))
-        return en, kind, marked[0] if marked else None
+    def en_texts(self, translations: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+        """(English, kind, English lemma keys as stored) of each translation."""
+        if not translations:
+            return {}
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT id, en, kind, en_lemmas FROM translations"
+            f" WHERE id IN ({','.join('?' * len(translations))})", list(translations))}
 
     # ------------------------------------------------------------ translation memory
 

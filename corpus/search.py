@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from corpus.errors import QueryError
+from corpus.fts5 import fts5, marks, merge_overlapping
 from corpus.lemma import TOKEN, english_key, fold, lemma_key, tokens
 from corpus.store import CURRENT_ORDER, Archive
 
@@ -283,6 +284,38 @@ def _marked_spans(highlighted: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+def ru_highlights(node: Node, exact: bool, ru: str, ru_norm: str, ru_lemmas: str
+                  ) -> tuple[Span, ...]:
+    """Spans of the Russian sentence `ru` that a hit highlights (corpus.fts5.marks): the
+    tokens FTS5 marks for each matching term in the sentence's forms or lemma keys."""
+
+    def term(term: Term) -> set[int] | None:
+        marked = fts5().highlight("ru", {"ru_norm": ru_norm, "ru_lemmas": ru_lemmas},
+                                  _render_ru(term, exact), _MARK_ON, _MARK_OFF)
+        return marked and _marked_tokens(marked[0]) | _marked_tokens(marked[1])
+
+    return _token_spans(ru, marks(node, term, set.union) or set())
+
+
+def en_highlights(node: Node, exact: bool, en: str, en_lemmas: str) -> tuple[Span, ...]:
+    """Spans of the English `en` that a hit highlights: the words themselves when `exact`,
+    else by token (its lemma keys hold one key per token of the English)."""
+    if exact:
+        def stretches(term: Term) -> list[Span] | None:
+            marked = fts5().highlight("en_exact", {"en": en}, _render_en(term, True),
+                                      _MARK_ON, _MARK_OFF)
+            return marked and list(_marked_spans(marked[0]))
+
+        return merge_overlapping(marks(node, stretches, list.__add__) or [])
+
+    def keys(term: Term) -> set[int] | None:
+        marked = fts5().highlight("en_stems", {"en_lemmas": en_lemmas},
+                                  _render_en(term, False), _MARK_ON, _MARK_OFF)
+        return marked and _marked_tokens(marked[0])
+
+    return _token_spans(en, marks(node, keys, set.union) or set())
+
+
 Documents = tuple[list[str], list[Any]]  # SQL conditions on `s.doc_id`, their parameters
 
 
@@ -370,24 +403,22 @@ class Fts5Index:
                 return list(found.values())[:wanted]
             fetch *= 4
 
-    def ru_highlights(self, fts_query: str, segment: int, on: str, off: str
-                      ) -> tuple[str, ...] | None:
-        """highlight() of both columns of the sentence's index row."""
-        row = self.db.execute(
-            "SELECT highlight(segments_fts, 0, ?, ?), highlight(segments_fts, 1, ?, ?)"
-            " FROM segments_fts WHERE segments_fts MATCH ? AND rowid = ?",
-            (on, off, on, off, fts_query, segment)).fetchone()
-        return tuple(row) if row else None
+    def ru_texts(self, segments: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(ru_norm, ru_lemmas) of each sentence: what highlights are computed on."""
+        if not segments:
+            return {}
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT id, ru_norm, ru_lemmas FROM segments"
+            f" WHERE id IN ({','.join('?' * len(segments))})", list(segments))}
 
-    def en_highlight(self, fts_query: str, exact: bool, translation: int, on: str, off: str
-                     ) -> tuple[str, str, str | None]:
-        """(English, kind, highlight() of the indexed column) of a translation."""
-        table = "translations_fts_exact" if exact else "translations_fts"
-        row = self.db.execute(
-            f"SELECT t.en, t.kind, highlight({table}, 0, ?, ?) FROM {table} f"
-            f" JOIN translations t ON t.id = f.rowid WHERE {table} MATCH ? AND f.rowid = ?",
-            (on, off, fts_query, translation)).fetchone()
-        return row[0], row[1], row[2]
+    def en_texts(self, translations: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+        """(English, kind, English lemma keys as indexed) of each translation."""
+        if not translations:
+            return {}
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute(
+            "SELECT t.id, t.en, t.kind, l.en_lemmas FROM translations t"
+            " JOIN translations_en_lemmas l ON l.id = t.id"
+            f" WHERE t.id IN ({','.join('?' * len(translations))})", list(translations))}
 
     def key_counts(self, keys: Sequence[str], cap: int | None) -> list[tuple[int, str]]:
         """(sentences holding the lemma key, key)."""
@@ -489,7 +520,6 @@ class Searcher:
         if limit < 1 or offset < 0:
             raise QueryError("--limit must be at least 1 and --offset at least 0.")
         node = parse_query(query)
-        ru_query, en_query = _render_ru(node, exact), _render_en(node, exact)
         systems = self.system_ids(system) if system else []
         documents = self.document_conditions(docs, since, until, site)
         wanted = offset + limit
@@ -506,47 +536,65 @@ class Searcher:
         # equal scores: newest first, as the SQL above orders them, so pages do not overlap
         ranked = sorted(matches.values(), key=lambda m: (m.rank_ru + m.rank_en, -m.segment,
                                                          -(m.translation or 0)))
-        return [self._hit(m, ru_query, en_query, exact, systems)
-                for m in ranked[offset:offset + limit]]
+        return self._hits(ranked[offset:offset + limit], node, exact, systems)
 
-    # ------------------------------------------------------------ one hit
+    # ------------------------------------------------------------ the hits
 
-    def _hit(self, match: _Match, ru_query: str, en_query: str, exact: bool,
-             systems: Sequence[int]) -> Hit:
-        row = self.db.execute(
-            "SELECT s.doc_id, s.idx, s.ru, d.title FROM segments s"
-            " JOIN documents d ON d.id = s.doc_id WHERE s.id = ?", (match.segment,)).fetchone()
-        ru_spans: tuple[Span, ...] = ()
-        if match.on_ru:
-            highlighted = self.index.ru_highlights(ru_query, match.segment, _MARK_ON, _MARK_OFF)
-            if highlighted:
-                marked = _marked_tokens(highlighted[0]) | _marked_tokens(highlighted[1])
-                ru_spans = _token_spans(row["ru"], marked)
-        en_spans: tuple[Span, ...] = ()
-        if match.translation is not None:
-            en, kind, highlighted = self.index.en_highlight(en_query, exact, match.translation,
-                                                            _MARK_ON, _MARK_OFF)
-            if highlighted:
-                # the lemma index holds one key per token of the English: marks are by token
-                en_spans = (_marked_spans(highlighted) if exact else
-                            _token_spans(en, _marked_tokens(highlighted)))
-        else:
-            en, kind = self.current_translation(match.segment, systems)
-        return Hit(doc=row["doc_id"], index=row["idx"], title=row["title"], ru=row["ru"],
-                   en=en, kind=kind, score=-(match.rank_ru + match.rank_en),
-                   ru_spans=ru_spans, en_spans=en_spans)
+    def _hits(self, matches: Sequence[_Match], node: Node, exact: bool,
+              systems: Sequence[int]) -> list[Hit]:
+        """The hits of a page, read a few statements for the whole page (a statement costs a
+        round trip to a PostgreSQL server)."""
+        if not matches:
+            return []
+        segments = [m.segment for m in matches]
+        rows = {r["id"]: r for r in self.db.execute(
+            "SELECT s.id, s.doc_id, s.idx, s.ru, d.title FROM segments s"
+            " JOIN documents d ON d.id = s.doc_id"
+            f" WHERE s.id IN ({','.join('?' * len(segments))})", segments)}
+        ru_texts = self.index.ru_texts([m.segment for m in matches if m.on_ru])
+        en_texts = self.index.en_texts(
+            [m.translation for m in matches if m.translation is not None])
+        current = self.current_translations(
+            [m.segment for m in matches if m.translation is None], systems)
+        hits = []
+        for match in matches:
+            row = rows[match.segment]
+            ru_spans: tuple[Span, ...] = ()
+            if match.segment in ru_texts:
+                ru_spans = ru_highlights(node, exact, row["ru"], *ru_texts[match.segment])
+            en_spans: tuple[Span, ...] = ()
+            if match.translation is not None:
+                en, kind, en_lemmas = en_texts[match.translation]
+                en_spans = en_highlights(node, exact, en, en_lemmas)
+            else:
+                en, kind = current.get(match.segment, ("", ""))
+            hits.append(Hit(doc=row["doc_id"], index=row["idx"], title=row["title"],
+                            ru=row["ru"], en=en, kind=kind,
+                            score=-(match.rank_ru + match.rank_en),
+                            ru_spans=ru_spans, en_spans=en_spans))
+        return hits
+
+    def current_translations(self, segments: Sequence[int], systems: Sequence[int] = ()
+                             ) -> dict[int, tuple[str, str]]:
+        """`current_translation` of each of `segments` (those with a translation), at once."""
+        if not segments:
+            return {}
+        where, params = "", list(segments)
+        if systems:
+            where = f" AND t.system_id IN ({','.join('?' * len(systems))})"
+            params += list(systems)
+        current: dict[int, tuple[str, str]] = {}
+        for row in self.db.execute(
+                "SELECT t.segment_id, t.en, t.kind FROM translations t"
+                f" WHERE t.segment_id IN ({','.join('?' * len(segments))}){where}"
+                f" ORDER BY t.segment_id, {CURRENT_ORDER}, t.id DESC", params):
+            current.setdefault(row[0], (row[1], row[2]))
+        return current
 
     def current_translation(self, segment: int, systems: Sequence[int] = ()) -> tuple[str, str]:
         """(English, kind): the newest post-edit, else the newest machine translation, else the
         newest reference; only those of `systems` when given."""
-        where, params = "", [segment]
-        if systems:
-            where = f" AND t.system_id IN ({','.join('?' * len(systems))})"
-            params += list(systems)
-        row = self.db.execute(
-            f"SELECT t.en, t.kind FROM translations t WHERE t.segment_id = ?{where}"
-            f" ORDER BY {CURRENT_ORDER}, t.id DESC LIMIT 1", params).fetchone()
-        return (row[0], row[1]) if row else ("", "")
+        return self.current_translations([segment], systems).get(segment, ("", ""))
 
     # ------------------------------------------------------------ for translation memory
 
