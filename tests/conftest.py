@@ -6,7 +6,7 @@ loaded back through `resolve_model`, exactly as users load theirs.
 
 The `db` fixture runs a test twice: on an SQLite file and on a real PostgreSQL server (a
 database created for the session and dropped after it, a fresh schema per test). The server is
-`$RUEN_TEST_POSTGRES_URL` (default postgresql://postgres@127.0.0.1:5432/test: any database the
+`$RUEN_TEST_POSTGRES_URL` (default postgresql://postgres@127.0.0.1:5432/postgres: any database the
 user may create databases from). Without a server the PostgreSQL half is skipped, unless
 `RUEN_TEST_POSTGRES=required` (CI sets it): then it fails.
 """
@@ -66,7 +66,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_marian(out, RU * 20, EN * 20, num_beams=2)
 
 
-DEFAULT_TEST_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_TEST_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus.db import display_name
 from corpus.testing import rows
 from translate.cli import app
 
@@ -57,11 +58,10 @@ def test_the_url_may_come_from_ruen_db(runner, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_a_missing_database_is_named(postgres, runner) -> None:
-    host, port, _ = _server(postgres.url)
     url = postgres.url_of("ruen_no_such_database")
     _one_error(runner.invoke(app, ["list", "--db", url]),
-               f"postgresql://postgres@{host}:{port}/ruen_no_such_database: the server has no "
-               "database 'ruen_no_such_database'; create it first")
+               f"{display_name(url)}: the server has no database 'ruen_no_such_database'; "
+               "create it first")
 
 
 def test_an_unknown_user_is_named(postgres, runner) -> None:
@@ -77,11 +77,9 @@ def test_a_database_of_another_program_is_left_alone(pg_db: str, postgres, runne
 
     with psycopg.connect(pg_db, autocommit=True) as connection:
         connection.execute("CREATE TABLE people (name TEXT)")
-    host, port, database = _server(postgres.url)
     for args in (["list", "--db", pg_db], ["edit", "1", "0", "x", "--db", pg_db]):
-        _one_error(runner.invoke(app, args),
-                   f"postgresql://postgres@{host}:{port}/{database}: a PostgreSQL database, but "
-                   "not a ruen archive (it has 1 other table(s)")
+        _one_error(runner.invoke(app, args), f"{display_name(pg_db)}: a PostgreSQL database, "
+                                             "but not a ruen archive (it has 1 other table(s)")
     with psycopg.connect(pg_db) as connection:
         tables = connection.execute("SELECT table_name FROM information_schema.tables"
                                     " WHERE table_schema = current_schema()").fetchall()
@@ -129,12 +127,10 @@ def test_the_server_going_away_mid_run_stores_whole_documents_only(
             " AND pid != pg_backend_pid()").fetchall()
     assert ended, "no ruen connection to end"
     _, stderr = process.communicate(timeout=TIMEOUT)
-    host, port, database = _server(postgres.url)
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert process.returncode == 2, stderr
     assert len(lines) == 1 and lines[0].startswith(
-        f"error: postgresql://postgres@{host}:{port}/{database}: the connection to the server "
-        "was lost"), stderr
+        f"error: {display_name(pg_db)}: the connection to the server was lost"), stderr
     documents, segments, translated = rows(
         pg_db, "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM segments),"
                " (SELECT count(DISTINCT segment_id) FROM translations)")[0]
