@@ -241,7 +241,7 @@ def _method(test: str) -> Method:
 
 
 def _inputs(hypothesis: Path | None, refs: list[Path] | None, src: Path | None,
-            db: Path | None, docs: list[int] | None
+            db: str | None, docs: list[int] | None
             ) -> tuple[list[str], list[str] | None, list[list[str]], str]:
     if not docs:
         if hypothesis is None:
