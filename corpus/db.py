@@ -76,7 +76,8 @@ class Row(tuple):  # a tuple that also answers to its column names
         return list(self._names)
 
 
-def _row_factory(cursor: Any) -> Any:
+def row_factory(cursor: Any) -> Any:
+    """psycopg row factory making `Row`s."""
     names = {c.name: i for i, c in enumerate(cursor.description or ())}
 
     def make(values: Sequence[Any]) -> Row:
@@ -264,7 +265,7 @@ def connect_postgresql(url: str) -> PgConnection:
         raise ArchiveError(f"{name}: PostgreSQL support is not installed; "
                            "pip install \"ruen[postgres]\" (psycopg 3).") from None
     try:
-        connection = psycopg.connect(url, autocommit=True, row_factory=_row_factory,
+        connection = psycopg.connect(url, autocommit=True, row_factory=row_factory,
                                      connect_timeout=CONNECT_TIMEOUT_S,
                                      application_name="ruen")
     except psycopg.OperationalError as exc:

@@ -201,6 +201,16 @@ class Archive(MemoryMixin, HistoryMixin):
             self.close()
             raise
 
+    @classmethod
+    def on_connection(cls, db: PgConnection, target: str | Path) -> Archive:
+        """An archive over a connection lent by a pool (corpus.pool), whose schema the pool
+        has checked; `close()` leaves the connection to the pool."""
+        archive = cls.__new__(cls)
+        archive.target, archive.backend, archive.db = target, "postgresql", db
+        archive.path = archive.name = db.name
+        archive._borrowed = True
+        return archive
+
     # ------------------------------------------------------------ lifecycle
 
     @property
@@ -210,7 +220,8 @@ class Archive(MemoryMixin, HistoryMixin):
         return "rowid" if self.backend == "sqlite" else "id"
 
     def close(self) -> None:
-        if hasattr(self, "db"):  # absent when the file could not even be opened
+        # no db: the file could not even be opened; borrowed: the pool closes it
+        if hasattr(self, "db") and not getattr(self, "_borrowed", False):
             self.db.close()
 
     def __enter__(self) -> Archive:
