@@ -1,6 +1,7 @@
 """A real `ruen translate` process killed (SIGKILL) or interrupted (Ctrl-C) in the middle of a
 folder: documents are stored whole or not at all, and running the same command again finishes
-the job without duplicating or losing a sentence.
+the job without duplicating or losing a sentence. On both backends (a killed process's
+PostgreSQL transaction is rolled back by the server).
 
 Each subprocess waits before every batch (the `ruen_process` fixture), so that the signal lands
 in the middle of the folder.
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 
+from corpus.db import display_name, is_url
+from corpus.errors import ArchiveError
+from corpus.testing import archive_exists, rows
 from translate.cli import app
 from translate.segment import segment
 
@@ -40,25 +42,23 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
-def _stored(db: Path) -> dict[str, list[tuple[str, int]]]:
+def _stored(db: Path | str) -> dict[str, list[tuple[str, int]]]:
     """{document path: [(Russian, number of translations)]} as committed in the archive."""
-    if not db.exists():
-        return {}
     try:
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as con:
-            rows = con.execute(
-                "SELECT d.path, s.ru, (SELECT count(*) FROM translations t"
-                " WHERE t.segment_id = s.id) FROM documents d JOIN segments s ON s.doc_id = d.id"
-                " ORDER BY d.id, s.idx").fetchall()
-    except sqlite3.OperationalError:  # the archive is still being created
+        if not archive_exists(db):
+            return {}
+        found = rows(db, "SELECT d.path, s.ru, (SELECT count(*) FROM translations t"
+                         " WHERE t.segment_id = s.id) FROM documents d JOIN segments s"
+                         " ON s.doc_id = d.id ORDER BY d.id, s.idx")
+    except ArchiveError:  # the archive is still being created
         return {}
     stored: dict[str, list[tuple[str, int]]] = {}
-    for path, ru, count in rows:
+    for path, ru, count in found:
         stored.setdefault(path, []).append((ru, count))
     return stored
 
 
-def _wait_for_documents(db: Path, count: int, process: subprocess.Popen[str]) -> None:
+def _wait_for_documents(db: Path | str, count: int, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + TIMEOUT
     while len(_stored(db)) < count:
         assert process.poll() is None, process.communicate()
@@ -66,33 +66,32 @@ def _wait_for_documents(db: Path, count: int, process: subprocess.Popen[str]) ->
         time.sleep(0.05)
 
 
-def _assert_whole(db: Path) -> dict[str, list[tuple[str, int]]]:
+def _assert_whole(db: Path | str) -> dict[str, list[tuple[str, int]]]:
     """Every stored document has all its sentences, each translated exactly once."""
     stored = _stored(db)
-    for path, rows in stored.items():
+    for path, sentences in stored.items():
         expected = [s.ru for s in segment(Path(path).read_text(encoding="utf-8"))]
-        assert [ru for ru, _ in rows] == expected, path
-        assert all(count == 1 for _, count in rows), path
+        assert [ru for ru, _ in sentences] == expected, path
+        assert all(count == 1 for _, count in sentences), path
     return stored
 
 
-def _export(runner, db: Path) -> list[tuple[int, int, str, str]]:
+def _export(runner, db: Path | str) -> list[tuple[int, int, str, str]]:
     result = runner.invoke(app, ["export", "--db", str(db), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
-    return [(r["doc"], r["index"], r["ru"], r["en"]) for r in rows]
+    exported = [json.loads(line) for line in result.stdout.splitlines()]
+    return [(r["doc"], r["index"], r["ru"], r["en"]) for r in exported]
 
 
 def test_kill_9_mid_folder_then_rerun_finishes_without_duplicates_or_losses(
-        tiny_model: Path, tmp_path: Path, runner, ruen_process: Callable[..., subprocess.Popen]
-        ) -> None:
+        db: Path | str, tiny_model: Path, tmp_path: Path, runner,
+        ruen_process: Callable[..., subprocess.Popen]) -> None:
     folder = _folder(tmp_path)
     reference = tmp_path / "reference.db"  # the same job, never interrupted
     args = ["translate", str(folder), "--model", str(tiny_model), "--beam", "1"]
     clean = runner.invoke(app, [*args, "--db", str(reference)], env={"HF_HUB_OFFLINE": "1"})
     assert clean.exit_code == 0, clean.output
 
-    db = tmp_path / "archive.db"
     process = ruen_process(*args, "--db", str(db), delay=0.5)
     _wait_for_documents(db, 2, process)
     process.send_signal(signal.SIGKILL)
@@ -106,7 +105,7 @@ def test_kill_9_mid_folder_then_rerun_finishes_without_duplicates_or_losses(
                           env={"HF_HUB_OFFLINE": "1"})
     assert again.exit_code == 0, again.output
     origins = [json.loads(line)["origin"] for line in again.stdout.splitlines()]
-    assert origins.count("tm") == sum(len(rows) for rows in stored.values())  # reused, not redone
+    assert origins.count("tm") == sum(len(r) for r in stored.values())  # reused, not redone
     assert len(_assert_whole(db)) == FILES
     # the same sentences at the same places as an uninterrupted run, each translated; the
     # English itself is not compared: decoding in two processes under load once differed
@@ -116,10 +115,9 @@ def test_kill_9_mid_folder_then_rerun_finishes_without_duplicates_or_losses(
 
 
 def test_ctrl_c_stops_after_the_current_batch_and_says_what_was_stored(
-        tiny_model: Path, tmp_path: Path, runner, ruen_process: Callable[..., subprocess.Popen]
-        ) -> None:
+        db: Path | str, tiny_model: Path, tmp_path: Path, runner,
+        ruen_process: Callable[..., subprocess.Popen]) -> None:
     folder = _folder(tmp_path)
-    db = tmp_path / "archive.db"
     # a tiny token budget: several batches per document, so Ctrl-C lands inside one
     args = ["translate", str(folder), "--model", str(tiny_model), "--beam", "1",
             "--batch-tokens", "60", "--db", str(db)]
@@ -133,15 +131,16 @@ def test_ctrl_c_stops_after_the_current_batch_and_says_what_was_stored(
     assert "Stopping after the current batch" in stderr
     stored = _assert_whole(db)
     assert 1 <= len(stored) < FILES
-    sentences = sum(len(rows) for rows in stored.values())
+    sentences = sum(len(r) for r in stored.values())
+    name = display_name(db) if is_url(db) else db
     assert (f"Interrupted: {len(stored)} document(s), {sentences} sentence(s) finished and "
-            f"stored in {db}.") in stderr
+            f"stored in {name}.") in stderr
     unfinished = sorted(set(map(str, folder.iterdir())) - set(stored))[0]
     assert f"{unfinished} was not finished and is not stored" in stderr
     assert "Run the same command again" in stderr
     # what was printed is exactly what was stored
     printed = [json.loads(line) for line in stdout.splitlines()]
-    assert [r["ru"] for r in printed] == [ru for rows in stored.values() for ru, _ in rows]
+    assert [r["ru"] for r in printed] == [ru for r in stored.values() for ru, _ in r]
 
     again = runner.invoke(app, args, env={"HF_HUB_OFFLINE": "1"})
     assert again.exit_code == 0, again.output
@@ -149,10 +148,9 @@ def test_ctrl_c_stops_after_the_current_batch_and_says_what_was_stored(
 
 
 def test_a_second_ctrl_c_stops_at_once_and_keeps_documents_whole(
-        tiny_model: Path, tmp_path: Path, ruen_process: Callable[..., subprocess.Popen]
-        ) -> None:
+        db: Path | str, tiny_model: Path, tmp_path: Path,
+        ruen_process: Callable[..., subprocess.Popen]) -> None:
     folder = _folder(tmp_path)
-    db = tmp_path / "archive.db"
     # one batch per document, each after a long wait: the first Ctrl-C alone would be obeyed
     # only once the batch in progress is done
     process = ruen_process("translate", str(folder), "--model", str(tiny_model), "--beam", "1",
