@@ -26,10 +26,10 @@ TEXT = "Город Хама освобожден. Силы режима отст
 
 @pytest.mark.parametrize("backend", ["transformers", "ctranslate2"])
 def test_each_translation_keeps_its_hypothesis_score(backend: str, tiny_model: Path,
-                                                     tmp_path: Path) -> None:
+                                                     db: Path | str) -> None:
     engine = load_engine(resolve_model(str(tiny_model)), backend)
     settings = DecodeSettings(beam=2)
-    with Archive(tmp_path / "archive.db") as archive:
+    with Archive(db) as archive:
         result = Pipeline(engine, settings, archive=archive).translate_document(
             Document("a.txt", "a", TEXT))
         stored = list(archive.pairs(result.doc_id))
@@ -40,8 +40,8 @@ def test_each_translation_keeps_its_hypothesis_score(backend: str, tiny_model: P
     assert stored[2].origin == "copy" and stored[2].score is None  # no model, no score
 
 
-def test_memory_and_post_edits_carry_no_score(tmp_path: Path) -> None:
-    with Archive(tmp_path / "archive.db") as archive:
+def test_memory_and_post_edits_carry_no_score(db: Path | str) -> None:
+    with Archive(db) as archive:
         pipeline = Pipeline(EchoEngine(), archive=archive)
         pipeline.translate_document(Document("a.txt", "a", "Хама взята."))
         again = pipeline.translate_document(Document("b.txt", "b", "Хама взята.\n\nТочно."))
@@ -51,7 +51,7 @@ def test_memory_and_post_edits_carry_no_score(tmp_path: Path) -> None:
         assert edited.origin == "post-edit" and edited.score is None
 
 
-def test_a_constrained_decode_that_is_kept_gives_its_score(tmp_path: Path) -> None:
+def test_a_constrained_decode_that_is_kept_gives_its_score(db: Path | str) -> None:
     class Forcing(EchoEngine):
         supports_constraints = True
 
@@ -61,7 +61,7 @@ def test_a_constrained_decode_that_is_kept_gives_its_score(tmp_path: Path) -> No
                     for r in requests]
 
     glossary = Glossary([Entry("Хама", "Hama")])
-    with Archive(tmp_path / "archive.db") as archive:
+    with Archive(db) as archive:
         result = Pipeline(Forcing(), glossary=glossary, archive=archive).translate_document(
             Document("a.txt", "a", "Хама взята.\n\nХомс тих."))
         stored = list(archive.pairs(result.doc_id))
