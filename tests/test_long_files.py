@@ -5,8 +5,6 @@ re-run. Parts are 500 characters and chunks 1 KB here, so that a small file is "
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -15,6 +13,7 @@ import pytest
 import corpus.ingest as ingest
 import translate.job
 from corpus.store import Archive
+from corpus.testing import count
 from translate.cli import app
 from translate.job import JobReport, run_job
 from translate.pipeline import DocumentResult, Pipeline
@@ -59,7 +58,7 @@ class _Counted:
 
 
 def test_each_part_is_stored_before_the_next_is_read(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_parts: None,
+        db: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_parts: None,
         echo_engine: EchoEngine) -> None:
     source = tmp_path / "long.txt"
     source.write_text(LONG, encoding="utf-8")
@@ -72,7 +71,7 @@ def test_each_part_is_stored_before_the_next_is_read(
     monkeypatch.setattr(ingest, "open", counted_open, raising=False)
     seen: list[tuple[int, int, int]] = []  # (part, bytes read when it was stored, parts stored)
     totals: list[int] = []
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(db) as archive:
         def on_result(number: int, result: DocumentResult) -> None:
             seen.append((result.document.metadata["part"], opened[-1].bytes,
                          len(archive.documents())))
@@ -93,10 +92,8 @@ def test_each_part_is_stored_before_the_next_is_read(
     assert seen[0][1] < len(LONG.encode()) / 4
 
 
-def _counts(db: Path) -> dict[str, int]:
-    with closing(sqlite3.connect(db)) as connection:
-        return {table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("documents", "segments", "translations")}
+def _counts(db: Path | str) -> dict[str, int]:
+    return {table: count(db, table) for table in ("documents", "segments", "translations")}
 
 
 def test_translate_a_long_file_in_parts_then_again_adds_nothing(
