@@ -136,3 +136,29 @@ def test_the_server_going_away_mid_run_stores_whole_documents_only(
                " (SELECT count(DISTINCT segment_id) FROM translations)")[0]
     assert 2 <= documents < 12
     assert segments == translated == 3 * documents  # whole documents, every sentence translated
+
+
+def test_a_failing_migration_leaves_the_archive_at_its_old_version(
+        pg_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corpus import pg_schema
+    from corpus.store import Archive
+
+    with Archive(pg_db):
+        pass
+    version = pg_schema.SCHEMA_VERSION
+
+    def half_done(db) -> None:
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+        db.execute("ALTER TABLE documents ADD COLUMN source TEXT")
+        raise KeyboardInterrupt  # e.g. Ctrl-C in the middle of an upgrade
+
+    monkeypatch.setattr(pg_schema, "MIGRATIONS", [*pg_schema.MIGRATIONS, half_done])
+    monkeypatch.setattr(pg_schema, "SCHEMA_VERSION", version + 1)
+    with pytest.raises(KeyboardInterrupt):
+        Archive(pg_db)
+    monkeypatch.undo()
+    assert rows(pg_db, "SELECT max(version) FROM ruen_schema") == [(version,)]
+    assert rows(pg_db, "SELECT count(*) FROM information_schema.columns WHERE table_schema ="
+                       " current_schema() AND table_name = 'documents' AND column_name = 'source'"
+                ) == [(0,)]
+    assert rows(pg_db, "SELECT to_regclass('notes') IS NULL") == [(True,)]

@@ -1,7 +1,8 @@
 """Archives that cannot be used: a clear error naming the file, and nothing already in it lost.
 
 Not a ruen archive, a newer schema, a read-only file or folder, a full disk, a migration that
-fails half-way.
+fails half-way. These are SQLite files' problems, tested on files only; a PostgreSQL archive's
+are in tests/test_postgres_errors.py, and the newer schema on both in tests/test_bad_input.py.
 """
 
 from __future__ import annotations
