@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from corpus.errors import QueryError
@@ -47,15 +48,21 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _vector(parts: Iterable[Sequence[str]]) -> str:
-    """A tsvector literal: each part's lexemes at the positions after the previous part's."""
+def _vector(parts: Iterable[tuple[str, Sequence[str]]]) -> str:
+    """A tsvector literal of parts (mark, tokens), each after the previous one: every token
+    (marked) at its position, and every two neighbours as one lexeme (`=силы режима`) at the
+    first one's, so that a phrase is found by the index alone (see `_Phrase`)."""
     positions: dict[str, list[int]] = {}
     position = 0
-    for lexemes in parts:
-        for lexeme in lexemes:
+    for mark, tokens in parts:
+        for i, token in enumerate(tokens):
             position += 1
-            if len(lexeme.encode()) <= MAX_LEXEME_BYTES:
-                positions.setdefault(lexeme, []).append(position)
+            lexemes = [mark + token]
+            if i + 1 < len(tokens):
+                lexemes.append(f"{mark}{token} {tokens[i + 1]}")
+            for lexeme in lexemes:
+                if len(lexeme.encode()) <= MAX_LEXEME_BYTES:
+                    positions.setdefault(lexeme, []).append(position)
     return " ".join(f"{_quote(lexeme)}:{','.join(map(str, found))}"
                     for lexeme, found in positions.items())
 
@@ -63,15 +70,14 @@ def _vector(parts: Iterable[Sequence[str]]) -> str:
 def segment_vector(ru_norm: str, ru_lemmas: str) -> str:
     """The `segments.ru_search` of a sentence (a tsvector as text: `CAST(? AS tsvector)`)."""
     tokens = fts5()
-    return _vector((tokens.tokens(ru_lemmas, "ru"),
-                    [FORM + t for t in tokens.tokens(ru_norm, "ru")]))
+    return _vector((("", tokens.tokens(ru_lemmas, "ru")), (FORM, tokens.tokens(ru_norm, "ru"))))
 
 
 def translation_vector(en: str, en_lemmas: str) -> str:
     """The `translations.en_search` of a translation (`en_lemmas`: english_lemma_text(en))."""
     tokens = fts5()
-    return _vector(([tokens.stem(t) for t in tokens.tokens(en_lemmas, "en")],
-                    [FORM + t for t in tokens.tokens(en, "en")]))
+    return _vector((("", [tokens.stem(t) for t in tokens.tokens(en_lemmas, "en")]),
+                    (FORM, tokens.tokens(en, "en"))))
 
 
 def migrate(db: Any) -> None:
@@ -98,17 +104,26 @@ def migrate(db: Any) -> None:
 
 @dataclass(frozen=True)
 class _Phrase:
-    lexemes: tuple[str, ...]
+    """Tokens that must follow each other (the last one a prefix when `prefix`), of one side
+    (`mark`). Two or more are found as their neighbour pairs (`=силы режима`), which the index
+    holds: a phrase of two words is one lexeme, found without reading a row (a `<->` of single
+    words would make PostgreSQL read every row holding both words to check their positions:
+    seconds for two common words)."""
+
+    tokens: tuple[str, ...]
     prefix: bool
+    mark: str = ""
 
     def tsquery(self) -> str:
-        if not self.lexemes:  # FTS5 matches nothing for a phrase without tokens (a word
+        if not self.tokens:  # FTS5 matches nothing for a phrase without tokens (a word
             return _quote(FORM)  # of characters it drops); nor does a lone mark
-        for lexeme in self.lexemes:
+        lexemes = [self.mark + self.tokens[0]] if len(self.tokens) == 1 else [
+            f"{self.mark}{first} {second}" for first, second in pairwise(self.tokens)]
+        for lexeme in lexemes:
             if len(lexeme.encode()) > MAX_LEXEME_BYTES:
-                raise QueryError(f"a word of {len(lexeme.encode())} bytes cannot be searched "
-                                 f"for on PostgreSQL (at most {MAX_LEXEME_BYTES}).")
-        words = [_quote(lexeme) for lexeme in self.lexemes]
+                raise QueryError(f"a phrase or word of {len(lexeme.encode())} bytes cannot be "
+                                 f"searched for on PostgreSQL (at most {MAX_LEXEME_BYTES}).")
+        words = [_quote(lexeme) for lexeme in lexemes]
         if self.prefix:
             words[-1] += ":*"
         return words[0] if len(words) == 1 else "(" + " <-> ".join(words) + ")"
@@ -132,8 +147,8 @@ def ru_tsquery(node: Node, exact: bool) -> str:
 
     def phrase(term: Any) -> _Phrase:
         if exact or term.prefix:
-            return _Phrase(tuple(FORM + t for t in tokens.tokens(
-                " ".join(fold(w) for w in term.words), "ru")), term.prefix)
+            return _Phrase(tuple(tokens.tokens(" ".join(fold(w) for w in term.words), "ru")),
+                           term.prefix, FORM)
         return _Phrase(tuple(tokens.tokens(" ".join(lemma_key(w) for w in term.words), "ru")),
                        False)
 
@@ -148,8 +163,7 @@ def en_tsquery(node: Node, exact: bool) -> str:
     def phrase(term: Any) -> _Phrase:
         words = [w.casefold() for w in term.words]
         if exact:
-            return _Phrase(tuple(FORM + t for t in tokens.tokens(" ".join(words), "en")),
-                           term.prefix)
+            return _Phrase(tuple(tokens.tokens(" ".join(words), "en")), term.prefix, FORM)
         words = [english_key(w) for w in words[:-1]] + [
             words[-1] if term.prefix else english_key(words[-1])]
         return _Phrase(tuple(tokens.stem(t) for t in tokens.tokens(" ".join(words), "en")),
@@ -220,7 +234,7 @@ class PgIndex:
         costs the rows of one window, not the 100,000 rows it is in."""
         top = self.db.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
         segment = ", w.segment_id" if table == "translations" else ""
-        span = window * 20
+        span = window * 50  # a word in 2% of the sentences: one step
         while True:
             bounded = span < top
             rows = self._run(
