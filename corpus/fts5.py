@@ -14,9 +14,10 @@ highlights are the same; see its docstring for why not FTS5's highlight() of the
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -55,8 +56,9 @@ class Fts5Tokens:
                 self.db.execute(f"CREATE VIRTUAL TABLE {table}_v USING fts5vocab({table},"
                                 " 'instance')")
         self.tables = {name: self._learn(name) for name in TOKENIZERS}
-        # deletes every learnt character: what is left of a text is what was not learnt
-        self.unknown = {name: dict.fromkeys(table) for name, table in self.tables.items()}
+        # finds a character that was not learnt
+        self.unknown = {name: re.compile(f"[^{_ranges(table)}]")
+                        for name, table in self.tables.items()}
         self.stem = lru_cache(maxsize=200_000)(self._stem)
 
     # ------------------------------------------------------------ tokens
@@ -95,7 +97,7 @@ class Fts5Tokens:
 
     def tokens(self, text: str, name: str) -> list[str]:
         """FTS5's tokens of `text` for the tokenizer `name` ("ru" or "en")."""
-        if text.translate(self.unknown[name]):  # characters not learnt: FTS5 itself
+        if self.unknown[name].search(text):  # characters not learnt: FTS5 itself
             return self.fts5_tokens([text], name)[0]
         return text.translate(self.tables[name]).split()
 
@@ -120,6 +122,18 @@ class Fts5Tokens:
         finally:
             self.db.execute("ROLLBACK")
         return tuple(row) if row else None
+
+
+def _ranges(chars: Iterable[int]) -> str:
+    """A regular expression's character class body for these code points, as ranges."""
+    ranges: list[list[int]] = []
+    for code in sorted(chars):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
+                   for low, high in ranges)
 
 
 _local = threading.local()

@@ -45,7 +45,9 @@ MAX_LEXEME_BYTES = 2047
 
 
 def _quote(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    if "'" in lexeme or "\\" in lexeme:  # never in FTS5's tokens (letters, digits): a guard
+        lexeme = lexeme.replace("\\", "\\\\").replace("'", "''")
+    return f"'{lexeme}'"
 
 
 def _vector(parts: Iterable[tuple[str, Sequence[str]]]) -> str:
@@ -53,18 +55,21 @@ def _vector(parts: Iterable[tuple[str, Sequence[str]]]) -> str:
     (marked) at its position, and every two neighbours as one lexeme (`=силы режима`) at the
     first one's, so that a phrase is found by the index alone (see `_Phrase`)."""
     positions: dict[str, list[int]] = {}
-    position = 0
+    start = 1
     for mark, tokens in parts:
-        for i, token in enumerate(tokens):
-            position += 1
-            lexemes = [mark + token]
-            if i + 1 < len(tokens):
-                lexemes.append(f"{mark}{token} {tokens[i + 1]}")
-            for lexeme in lexemes:
-                if len(lexeme.encode()) <= MAX_LEXEME_BYTES:
-                    positions.setdefault(lexeme, []).append(position)
-    return " ".join(f"{_quote(lexeme)}:{','.join(map(str, found))}"
-                    for lexeme, found in positions.items())
+        lexemes = [mark + token for token in tokens]
+        for position, lexeme in enumerate(lexemes, start):
+            positions.setdefault(lexeme, []).append(position)
+        pairs = zip(lexemes, tokens[1:], strict=False)
+        for position, (lexeme, following) in enumerate(pairs, start):
+            positions.setdefault(f"{lexeme} {following}", []).append(position)
+        start += len(lexemes)
+    kept = [(lexeme, found) for lexeme, found in positions.items()
+            if len(lexeme) * 4 <= MAX_LEXEME_BYTES or len(lexeme.encode()) <= MAX_LEXEME_BYTES]
+    text = " ".join(f"'{lexeme}':{','.join(map(str, found))}" for lexeme, found in kept)
+    if "\\" in text or text.count("'") != 2 * len(kept):  # never: tokens are letters, digits
+        text = " ".join(f"{_quote(lexeme)}:{','.join(map(str, found))}" for lexeme, found in kept)
+    return text
 
 
 def segment_vector(ru_norm: str, ru_lemmas: str) -> str:
