@@ -5,6 +5,7 @@ measured, not the model).
     python -m bench.writers                          # the table of the README
     python -m bench.writers --writers 1 2 4 8 --documents 96 --json
     python -m bench.writers --server postgresql://me@db.example/postgres
+    python -m bench.writers --direct                 # storing only, SQLite and PostgreSQL
 
 Each run gets a new database on the server (dropped afterwards). The DOCUMENTS documents of
 SENTENCES sentences are shared out among the writers, and every writer also translates the same
@@ -13,6 +14,11 @@ documents are being stored, from the first stored to the last (the archive is po
 50 ms), so that the seconds each process spends starting Python and loading the model are
 left out; the wall time of the whole run is shown too. At the end every run is checked: each
 document stored once, each sentence with exactly one translation, every process exited 0.
+
+`--direct` measures the archive alone: 1, 2 and 4 processes call `Archive.save_document` with
+ready-made translations (term hits and QA flags included, no model), on PostgreSQL and on an
+SQLite file, timed from the first process starting to the last one ending (each has opened
+its archive before the clock starts).
 
 What it does not cover: a real model (a translation takes far longer than its storing, so a
 desk's writers wait on their models, not on the archive), the network between machines (all
@@ -32,6 +38,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.translate import generate_document
@@ -147,6 +154,76 @@ def run(server: str, writers: int, documents: int, workdir: Path, model: Path) -
             admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
+def _store_share(target: str, texts: list[str], ready: Any, go: Any) -> None:
+    """One writer of `--direct`: stores its documents with made-up translations."""
+    from corpus.store import Archive
+    from corpus.types import Document, Flag, SentencePair, System, TermStatus
+    from translate.segment import segment
+
+    system = System("bench/writers", "0", "none", {})
+    with Archive(target) as archive:
+        ready.wait()
+        go.wait()
+        for n, text in enumerate(texts):
+            pairs = [SentencePair(doc=None, index=s.index, paragraph=s.paragraph, ru=s.ru,
+                                  en=s.ru.upper(), start=s.start, end=s.end, score=-0.5,
+                                  terms=(TermStatus("Хама", "Hama", "ok", 0, 4),),
+                                  flags=(Flag("length-ratio", "info", "short"),))
+                     for s in segment(text)]
+            archive.save_document(Document(path=f"{n}.txt", title=str(n), text=text), pairs,
+                                  system)
+
+
+def direct(server: str, writers: int, documents: int, workdir: Path, backend: str) -> Run:
+    """`--direct`: storing only, `writers` processes at once."""
+    import multiprocessing
+
+    import psycopg
+
+    from corpus.store import Archive
+
+    texts = [generate_document(SENTENCES, seed=n) for n in range(documents)]
+    shared = texts[:SHARED]
+    database = f"ruen_bench_{uuid.uuid4().hex[:10]}"
+    if backend == "postgresql":
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {database}")
+        target = urlunsplit(urlsplit(server)._replace(path=f"/{database}", query=""))
+    else:
+        target = str(workdir / f"{database}.db")
+    try:
+        Archive(target).close()  # created before the clock starts
+        context = multiprocessing.get_context("fork")
+        ready, go = context.Barrier(writers + 1), context.Event()
+        workers = [context.Process(target=_store_share, args=(
+            target, [*shared, *texts[SHARED + w::writers]], ready, go)) for w in range(writers)]
+        for worker in workers:
+            worker.start()
+        ready.wait()
+        started = time.monotonic()
+        go.set()
+        for worker in workers:
+            worker.join()
+        seconds = time.monotonic() - started
+        if any(w.exitcode for w in workers):
+            raise SystemExit("a writer failed")
+        with Archive(target, readonly=True) as archive:
+            stored, segments, once = archive.db.execute(
+                "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM segments),"
+                " (SELECT count(*) FROM (SELECT segment_id FROM translations GROUP BY"
+                " segment_id HAVING count(*) = 1) once)").fetchone()
+        from translate.segment import segment
+
+        expected = sum(len(segment(t)) for t in texts)
+        lost = abs(documents - stored) + abs(expected - segments) + (segments - once)
+        return Run(writers, stored, segments, round(seconds, 2), round(seconds, 2),
+                   round(stored / seconds, 1), round(segments / seconds, 1), lost)
+    finally:
+        if backend == "postgresql":
+            with psycopg.connect(server, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.writers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -156,8 +233,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--documents", type=int, default=DOCUMENTS,
                         help=f"distinct documents per run ({SHARED} of them translated by every "
                              "writer)")
+    parser.add_argument("--direct", action="store_true",
+                        help="the archive alone: Archive.save_document, no model, both backends")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
+    if args.direct:
+        with tempfile.TemporaryDirectory(prefix="ruen-writers-") as tmp:
+            table = {backend: [direct(args.server, w, args.documents, Path(tmp), backend)
+                               for w in args.writers] for backend in ("postgresql", "sqlite")}
+        if args.json:
+            print(json.dumps({b: [asdict(r) for r in runs] for b, runs in table.items()},
+                             indent=2))
+            return
+        print(f"{args.documents} documents of {SENTENCES} sentences, Archive.save_document "
+              "only (no model)\n")
+        print("| backend | writers | documents/s | sentences/s | seconds | lost or twice |")
+        print("|---------|--------:|------------:|------------:|--------:|--------------:|")
+        for backend, runs in table.items():
+            for r in runs:
+                print(f"| {backend} | {r.writers} | {r.documents_per_s} | {r.sentences_per_s} "
+                      f"| {r.store_seconds} | {r.lost} |")
+        if any(r.lost for runs in table.values() for r in runs):
+            raise SystemExit("documents or sentences were lost or stored twice")
+        return
     with tempfile.TemporaryDirectory(prefix="ruen-writers-") as tmp:
         workdir = Path(tmp)
         model = _model(workdir)

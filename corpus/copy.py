@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from corpus import pg_search
 from corpus.errors import ArchiveError
 from corpus.lemma import english_lemma_text
 from corpus.store import Archive
@@ -25,8 +26,9 @@ from corpus.store import Archive
 #: Tables in an order that keeps every reference pointing backwards.
 TABLES = ("documents", "segments", "systems", "translations", "term_hits", "qa_flags",
           "translation_alternatives", "eval_runs")
-#: Columns a backend makes for itself: never read from the source, filled on the destination.
-DERIVED = {"translations": {"en_lemmas"}}
+#: Columns a backend makes for itself: never read from the source, filled on the destination
+#: (on PostgreSQL: the English lemma keys and the search index's lexemes, corpus.pg_search).
+DERIVED = {"translations": {"en_lemmas", "en_search"}, "segments": {"ru_search"}}
 BATCH = 5_000
 
 
@@ -50,7 +52,7 @@ def columns(archive: Archive, table: str) -> list[str]:
     return [r[0] for r in archive.db.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema ="
         " current_schema() AND table_name = ? AND is_generated = 'NEVER'"
-        " AND data_type != 'tsvector' ORDER BY ordinal_position", (table,))]
+        " ORDER BY ordinal_position", (table,))]
 
 
 def _order(archive: Archive) -> str:
@@ -111,9 +113,9 @@ def copy_archive(source: Archive, destination: Archive,
             extra = [c for c in want if c in derived]
             rows[table] = 0
             for batch in _batches(source, table, names):
-                if extra:  # en_lemmas on PostgreSQL, from the English
-                    en = names.index("en")
-                    batch = [(*r, english_lemma_text(r[en])) for r in batch]
+                if extra:
+                    batch = [(*r, *_derived(table, extra, dict(zip(names, r, strict=True))))
+                             for r in batch]
                 _write(destination, table, [*names, *extra], batch)
                 rows[table] += len(batch)
                 if on_progress:
@@ -127,6 +129,17 @@ def copy_archive(source: Archive, destination: Archive,
                     f"{destination.name}: {table} has {copied} row(s) after the copy, "
                     f"{source.name} {_count(source, table)}; nothing was copied.")
     return CopyReport(source.name, destination.name, rows, skipped)
+
+
+def _derived(table: str, extra: Sequence[str], row: dict[str, Any]) -> list[Any]:
+    """The values of the `extra` derived columns of one row, in order."""
+    values: dict[str, Any] = {}
+    if table == "translations":
+        values["en_lemmas"] = english_lemma_text(row["en"])
+        values["en_search"] = pg_search.translation_vector(row["en"], values["en_lemmas"])
+    else:
+        values["ru_search"] = pg_search.segment_vector(row["ru_norm"], row["ru_lemmas"])
+    return [values[c] for c in extra]
 
 
 def _write(destination: Archive, table: str, names: Sequence[str], batch: list[tuple]) -> None:

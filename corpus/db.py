@@ -137,13 +137,17 @@ class PgConnection:
         self.connection = connection
         self.name = name
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
+    def execute(self, sql: str, params: Sequence[Any] | None = None, *,
+                prepare: bool | None = None) -> PgCursor:
+        """`prepare=False`: never a prepared statement (psycopg prepares one after its fifth
+        run, and PostgreSQL may then plan it generically, blind to the parameters: search
+        queries whose cost depends on the words asked for pass False)."""
         cursor = self.connection.cursor()
         with self._errors():
             if params:
-                cursor.execute(to_pyformat(sql), tuple(params))
+                cursor.execute(to_pyformat(sql), tuple(params), prepare=prepare)
             else:
-                cursor.execute(sql)
+                cursor.execute(sql, prepare=prepare)
         return PgCursor(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from corpus import pg_search
 from corpus.errors import ArchiveError
 from corpus.lemma import lemma_text
 from corpus.text import normalize_source
@@ -259,8 +260,15 @@ class HistoryMixin:
                 'UPDATE segments SET paragraph = ?, start = ?, "end" = ?, ru = ? WHERE doc_id = ?'
                 " AND idx = ?", (p.paragraph, p.start, p.end, p.ru, doc_id, p.index))
             if old != p.ru:
+                lemmas = lemma_text(p.ru)
                 self.db.execute("UPDATE segments SET ru_lemmas = ? WHERE doc_id = ? AND idx = ?",
-                                (lemma_text(p.ru), doc_id, p.index))
+                                (lemmas, doc_id, p.index))
+                if self.backend == "postgresql":  # its lexemes in the search index
+                    self.db.execute(
+                        "UPDATE segments SET ru_search = CAST(? AS tsvector)"
+                        " WHERE doc_id = ? AND idx = ?",
+                        (pg_search.segment_vector(normalize_source(p.ru), lemmas), doc_id,
+                         p.index))
 
 
 def system_from_signature(signature: str) -> System:

@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeVar
 
 import platformdirs
 
-from corpus import pg_schema, schema
+from corpus import pg_schema, pg_search, schema
 from corpus.db import (
     Backend,
     PgConnection,
@@ -62,7 +62,8 @@ T = TypeVar("T")
 # Parameters whose type PostgreSQL cannot infer in `INSERT ... SELECT ?, ...` (a NULL would be
 # taken for text); SQLite reads the same casts as no-ops.
 _CASTS = {"segment_id": "CAST(? AS BIGINT)", "system_id": "CAST(? AS BIGINT)",
-          "source_translation_id": "CAST(? AS BIGINT)", "score": "CAST(? AS DOUBLE PRECISION)"}
+          "source_translation_id": "CAST(? AS BIGINT)", "score": "CAST(? AS DOUBLE PRECISION)",
+          "en_search": "CAST(? AS tsvector)"}
 
 
 def default_archive_path() -> str | Path:
@@ -328,12 +329,18 @@ class Archive(MemoryMixin, HistoryMixin):
             sha256 = sha256_text(f"{document.text}\x00{number}")
 
     def _upsert_segments(self, doc_id: int, pairs: list[SentencePair]) -> dict[int, int]:
-        self.db.executemany(
-            'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm, ru_lemmas)'
-            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [(doc_id, p.index, p.paragraph, p.start, p.end, p.ru, normalize_source(p.ru),
-              lemma_text(p.ru)) for p in pairs],
-        )
+        rows = [(doc_id, p.index, p.paragraph, p.start, p.end, p.ru, normalize_source(p.ru),
+                 lemma_text(p.ru)) for p in pairs]
+        if self.backend == "postgresql":  # the search index's lexemes (corpus.pg_search)
+            self.db.executemany(
+                'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm,'
+                " ru_lemmas, ru_search) VALUES (?,?,?,?,?,?,?,?, CAST(? AS tsvector))"
+                " ON CONFLICT DO NOTHING",
+                [(*r, pg_search.segment_vector(r[6], r[7])) for r in rows])
+        else:
+            self.db.executemany(
+                'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm,'
+                " ru_lemmas) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows)
         rows = self.db.execute("SELECT idx, id FROM segments WHERE doc_id = ?", (doc_id,))
         return {row[0]: row[1] for row in rows}
 
@@ -342,12 +349,14 @@ class Archive(MemoryMixin, HistoryMixin):
         """Store one translation (`values`: its columns) unless a stored one `o` matches
         `unless` (SQL on `o`, its parameters), or it repeats a machine translation (the
         unique index); its id, or None when nothing was stored. The one statement that writes
-        translations: on PostgreSQL it stores the English lemma keys the search indexes
-        (SQLite computes them in the index itself)."""
+        translations: on PostgreSQL it stores the English lemma keys and the search index's
+        lexemes (corpus.pg_search; SQLite's triggers index a translation themselves)."""
         values["created"] = _now()
         if self.backend == "postgresql":
             en = values["en"]  # None breaks NOT NULL below, as on SQLite
             values["en_lemmas"] = english_lemma_text(en) if isinstance(en, str) else ""
+            values["en_search"] = pg_search.translation_vector(en, values["en_lemmas"]) \
+                if isinstance(en, str) else ""
         condition, params = unless or ("", ())
         where = f"NOT EXISTS (SELECT 1 FROM translations o WHERE {condition})" \
             if condition else "TRUE"

@@ -72,7 +72,7 @@ def _everything(target: Path | str) -> dict[str, list[tuple]]:
         tables = {}
         for table in TABLES:
             names = [c for c in columns(archive, table)
-                     if c not in ("en_lemmas", "editor")
+                     if c not in ("en_lemmas", "editor", "ru_search", "en_search")
                      and not (c == "id" and table in ("term_hits", "qa_flags"))]
             selected = ", ".join(f'"{n}"' for n in names)
             tables[table] = [tuple(r) for r in archive.db.execute(

@@ -145,7 +145,7 @@ def test_fuzzy_lookup_threshold_and_empty_input(archive: Archive) -> None:
 def test_tm_lookup_command(archive: Archive, runner, db: Path) -> None:
     archive.close()
     result = runner.invoke(app, ["tm", "lookup", "Силы режима наступают на город Хомс.",
-                                 "--db", str(archive.path), "--json"])
+                                 "--db", str(archive.target), "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert rows[0]["ru"] == ROWS[1][0] and rows[0]["en"] == ROWS[1][1]
