@@ -196,18 +196,13 @@ class PgIndex:
         self.db = db
 
     def _run(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        """Rows of a search statement, planned for its own parameters: psycopg prepares a
-        statement run 5 times, and PostgreSQL may then plan it once for any tsquery (a generic
-        plan, measured 6-9 times slower for a common word)."""
+        """Rows of a search statement, planned for its own parameters (never a prepared
+        statement: PostgreSQL may plan one once for any tsquery, measured 6-9 times slower for
+        a common word)."""
         import psycopg
 
-        from corpus.db import to_pyformat
-
         try:
-            with self.db._errors():
-                cursor = self.db.connection.cursor()
-                cursor.execute(to_pyformat(sql), tuple(params), prepare=False)
-                return cursor.fetchall()
+            return self.db.execute(sql, params, prepare=False).fetchall()
         except (psycopg.errors.SyntaxError, psycopg.errors.DataError) as exc:
             # the tsquery is ours: a guard, not a path
             raise QueryError(f"cannot run this query ({str(exc).splitlines()[0]}); "
@@ -308,10 +303,9 @@ class PgIndex:
         counted = []
         for key in keys:
             query = _Phrase(tuple(fts5().tokens(key, "ru")), False).tsquery()
-            count = self.db.execute(
+            count = self._run(
                 "SELECT count(*) FROM (SELECT 1 FROM segments"
-                " WHERE ru_search @@ CAST(? AS tsquery) LIMIT ?) c",
-                (query, cap)).fetchone()[0]
+                " WHERE ru_search @@ CAST(? AS tsquery) LIMIT ?) c", (query, cap))[0][0]
             counted.append((count, key))
         return counted
 
