@@ -296,8 +296,9 @@ class Archive(MemoryMixin, HistoryMixin):
                     doc_id = self._upsert_document(document)
                 segment_ids = self._upsert_segments(doc_id, pairs)
                 system_id = self.system_id(system)
-                for pair in pairs:
-                    self._add_translation(segment_ids[pair.index], system_id, kind, pair)
+                stored = [(translation_id, pair) for pair in pairs if (translation_id := (
+                    self._add_translation(segment_ids[pair.index], system_id, kind, pair)))]
+                self._add_details(stored)
             return doc_id
 
         return self._retrying(store)
@@ -380,23 +381,25 @@ class Archive(MemoryMixin, HistoryMixin):
             origin=pair.origin, source_translation_id=pair.source_id, score=pair.score,
             unless=("o.segment_id = ? AND o.kind = ? AND o.en = ? AND o.kind != 'mt'",
                     (segment_id, kind, pair.en)))
-        if translation_id is None:
-            return None
+        return translation_id
+
+    def _add_details(self, stored: Sequence[tuple[int, SentencePair]]) -> None:
+        """The term hits, QA flags and alternatives of translations just stored (id, pair):
+        one statement each for a whole document (on PostgreSQL a round trip each)."""
         self.db.executemany(
             'INSERT INTO term_hits (translation_id, ru, en, status, start, "end")'
             " VALUES (?,?,?,?,?,?)",
-            [(translation_id, t.ru, t.en, t.status, t.start, t.end) for t in pair.terms],
+            [(id_, t.ru, t.en, t.status, t.start, t.end) for id_, p in stored for t in p.terms],
         )
         self.db.executemany(
             'INSERT INTO qa_flags (translation_id, "check", severity, message) VALUES (?,?,?,?)',
-            [(translation_id, f.check, f.severity, f.message) for f in pair.flags],
+            [(id_, f.check, f.severity, f.message) for id_, p in stored for f in p.flags],
         )
         self.db.executemany(
             "INSERT INTO translation_alternatives (translation_id, kind, en, score)"
             " VALUES (?,?,?,?)",
-            [(translation_id, a.kind, a.en, a.score) for a in pair.alternatives],
+            [(id_, a.kind, a.en, a.score) for id_, p in stored for a in p.alternatives],
         )
-        return translation_id
 
     # ------------------------------------------------------------ reading
 
