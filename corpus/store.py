@@ -18,7 +18,7 @@ from typing import Literal
 
 import platformdirs
 
-from corpus.errors import ArchiveError, ArchiveOutdated
+from corpus.errors import ArchiveError, ArchiveOutdated, EditConflict
 from corpus.lemma import english_lemma_text, lemma_text
 from corpus.text import normalize_source
 from corpus.types import Document, Flag, Kind, SentencePair, System, TermStatus, sha256_text
@@ -281,10 +281,16 @@ def _migration_7(db: sqlite3.Connection) -> None:
         """)
 
 
+def _migration_8(db: sqlite3.Connection) -> None:
+    """Who made each post-edit (`ruen edit --editor`, `ruen serve --editor`); NULL for every
+    other translation and for post-edits stored before."""
+    db.execute("ALTER TABLE translations ADD COLUMN editor TEXT")
+
+
 # Migration N brings an archive from user_version N-1 to N. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6,
-    _migration_7]
+    _migration_7, _migration_8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -321,6 +327,7 @@ class HistoryEntry:
     origin: str = ""  # mt | tm (copied from memory) | copy | post-edit | reference
     source_id: int | None = None  # origin tm: the translation copied
     source: str = ""  # where that one is: "post-edit of 3:7"
+    editor: str | None = None  # who made a post-edit (when it was recorded)
 
 
 @dataclass(frozen=True)
@@ -741,22 +748,46 @@ class Archive:
                                f"`ruen show {doc_id}` lists them.")
         return row[0]
 
-    def post_edit(self, doc_id: int, index: int, en: str) -> bool:
-        """Store a human correction of sentence `index` of `doc_id`; it becomes the current
-        translation. False (nothing stored) when it equals the current translation."""
+    def post_edit(self, doc_id: int, index: int, en: str, *, editor: str | None = None,
+                  version: int | None = None) -> bool:
+        """Store a human correction of sentence `index` of `doc_id` by `editor`; it becomes
+        the current translation. False (nothing stored) when it equals the current translation.
+
+        `version` is the id of the current translation the editor saw (`current_version`):
+        when another translation has become current since, nothing is stored and EditConflict
+        carries both texts, so that one reviewer's save never silently overwrites another's.
+        """
         if not en.strip():
             raise ArchiveError("the new translation is empty; nothing stored.")
         with self.transaction():
             segment = self.segment_id(doc_id, index)
+            # the translation shown (a reference when there is nothing else)...
+            shown = self.db.execute(
+                f"SELECT t.id, t.en FROM translations t WHERE t.segment_id = ?"
+                f" ORDER BY {CURRENT_ORDER}, t.id DESC LIMIT 1", (segment,)).fetchone()
+            # ...and the one a post-edit replaces (references are never replaced)
             current = self.db.execute(
                 "SELECT en FROM translations WHERE segment_id = ? AND kind != 'reference'"
                 " ORDER BY kind = 'post-edit' DESC, id DESC LIMIT 1", (segment,)).fetchone()
             if current is not None and current[0] == en:
                 return False
+            shown_id, shown_en = (shown[0], shown[1]) if shown else (0, "")
+            if version is not None and version != shown_id:
+                raise EditConflict(doc_id, index, theirs=shown_en, yours=en, version=shown_id)
             self.db.execute(
-                "INSERT INTO translations (segment_id, system_id, kind, en, origin, created)"
-                " VALUES (?, NULL, 'post-edit', ?, 'post-edit', ?)", (segment, en, _now()))
+                "INSERT INTO translations (segment_id, system_id, kind, en, origin, created,"
+                " editor) VALUES (?, NULL, 'post-edit', ?, 'post-edit', ?, ?)",
+                (segment, en, _now(), editor))
         return True
+
+    def current_version(self, doc_id: int, index: int) -> int:
+        """The id of a sentence's current translation (0 when it has none): what an editor
+        saw, handed back to `post_edit(version=...)`."""
+        segment = self.segment_id(doc_id, index)
+        row = self.db.execute(
+            f"SELECT t.id FROM translations t WHERE t.segment_id = ?"
+            f" ORDER BY {CURRENT_ORDER}, t.id DESC LIMIT 1", (segment,)).fetchone()
+        return row[0] if row else 0
 
     def sentence(self, doc_id: int, index: int) -> str:
         """The Russian of sentence `index` of `doc_id` (an ArchiveError naming what is missing)."""
@@ -786,7 +817,7 @@ class Archive:
         self.document(doc_id)
         rows = self.db.execute(
             """SELECT s.id AS sid, s.idx, s.ru, t.id AS tid, t.en, t.kind, t.created, t.origin,
-                      t.source_translation_id AS source, o.kind AS source_kind,
+                      t.editor, t.source_translation_id AS source, o.kind AS source_kind,
                       os.doc_id AS source_doc, os.idx AS source_idx,
                       y.model, y.revision, y.backend, y.settings
                FROM segments s JOIN translations t ON t.segment_id = s.id
@@ -812,7 +843,7 @@ class Archive:
             entries.append(HistoryEntry(
                 index=r["idx"], ru=r["ru"], en=r["en"], kind=r["kind"], system=_signature(r),
                 created=r["created"], current=current[r["sid"]] == r["tid"], id=r["tid"],
-                origin=r["origin"], source_id=r["source"], source=source))
+                origin=r["origin"], source_id=r["source"], source=source, editor=r["editor"]))
             entries += [HistoryEntry(index=r["idx"], ru=r["ru"], en=a["en"],
                                      kind=f"{r['kind']}, {a['kind']}", system=_signature(r),
                                      created=r["created"], current=False, score=a["score"],
