@@ -1,0 +1,142 @@
+"""What every request passes through before a route sees it: the access token, the size of
+the body, the CSRF cookie, and the headers that keep the browser strict (Content-Security-
+Policy: no script but ours, no inline script, nothing framed)."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+TOKEN_COOKIE = "ruen_token"
+CSRF_COOKIE = "ruen_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+#: The largest request body accepted: a post-edit is a sentence, not a document.
+MAX_BODY = 64 * 1024
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+ErrorPage = Callable[[Request, int, str], Response]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only serves this machine (127.0.0.1, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def same(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())
+
+
+def cookie(name: str, value: str) -> bytes:
+    return f"{name}={value}; Path=/; HttpOnly; SameSite=Strict".encode()
+
+
+@dataclass
+class Guard:
+    """ASGI middleware: token (401), body size (413), CSRF cookie, security headers."""
+
+    app: Any
+    token: str | None
+    error_page: ErrorPage
+
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
+                       send: Callable[[dict], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        extra_headers: list[tuple[bytes, bytes]] = []
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", [])
+                           if h[0].lower() not in {k for k, _ in HEADERS}]
+                message = {**message, "headers": [*headers, *HEADERS, *extra_headers]}
+            await send(message)
+
+        async def respond(response: Response) -> None:
+            await response(scope, receive, send_with_headers)
+
+        if self.token is not None:
+            given = request.query_params.get("token")
+            if given is not None and same(given, self.token) and request.method == "GET":
+                # a browser opens ?token=T once; the cookie carries it from then on
+                rest = urlencode([(k, v) for k, v in request.query_params.multi_items()
+                                  if k != "token"])
+                target = request.url.path + (f"?{rest}" if rest else "")
+                extra_headers.append((b"set-cookie", cookie(TOKEN_COOKIE, self.token)))
+                await respond(RedirectResponse(target, status_code=303))
+                return
+            bearer = request.headers.get("authorization", "")
+            if not (same(bearer.removeprefix("Bearer ").strip(), self.token)
+                    and bearer.startswith("Bearer ")) \
+                    and not same(request.cookies.get(TOKEN_COOKIE), self.token):
+                await respond(self.error_page(
+                    request, 401, "This archive needs its access token: open the address "
+                    "`ruen serve` printed (…/?token=…), or send `Authorization: Bearer TOKEN`."))
+                return
+
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await respond(self.error_page(
+                request, 413, f"The request body is larger than {MAX_BODY // 1024} KiB."))
+            return
+        if length is None and request.method not in SAFE_METHODS:
+            body = b""  # chunked: read it here, up to the limit, and hand it on
+            more = True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > MAX_BODY:
+                    await respond(self.error_page(
+                        request, 413, f"The request body is larger than {MAX_BODY // 1024} KiB."))
+                    return
+            replayed = False
+
+            async def replay() -> dict:
+                nonlocal replayed
+                if replayed:
+                    return await receive()
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            receive = replay
+
+        csrf = request.cookies.get(CSRF_COOKIE, "")
+        if len(csrf) < 32 or not csrf.replace("-", "").replace("_", "").isalnum():
+            csrf = secrets.token_urlsafe(32)
+            extra_headers.append((b"set-cookie", cookie(CSRF_COOKIE, csrf)))
+        scope.setdefault("state", {})["csrf"] = csrf
+        await self.app(scope, receive, send_with_headers)
+
+
+def csrf_ok(request: Request) -> bool:
+    """A state-changing request carries the page's CSRF token in its header, and it is the one
+    in this browser's cookie (another site can make the browser send the cookie, but cannot
+    read the page to learn the token)."""
+    return same(request.headers.get(CSRF_HEADER), request.cookies.get(CSRF_COOKIE))
