@@ -2,7 +2,6 @@
 the glossary audit, the archive's eval runs) and render a page or the same data as JSON."""
 
 
-import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,6 @@ from web.pool import ArchivePool
 from web.render import highlighted, marked, term_marks, terms_of
 from web.security import CSRF_HEADER, Guard, csrf_ok
 
-log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SEARCH_PER_PAGE = 20
 MAX_EDIT_CHARS = 10_000
@@ -148,12 +146,6 @@ def create_app(settings: ServeSettings) -> FastAPI:
         message = _plain(settings.db, exc)
         missing = "no document" in message or "has no sentence" in message
         return error_page(request, 404 if missing else 503, message)
-
-    @app.exception_handler(Exception)
-    async def bug(request: Request, exc: Exception) -> Response:
-        log.exception("%s %s failed", request.method, request.url.path)
-        return error_page(request, 500, "Something went wrong on the server; it is logged "
-                                        "where `ruen serve` runs.")
 
     # ------------------------------------------------------------ shared pieces
 

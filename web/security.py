@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+log = logging.getLogger(__name__)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 HEADERS = [
@@ -70,9 +72,12 @@ class Guard:
             return
         request = Request(scope)
         extra_headers: list[tuple[bytes, bytes]] = []
+        started = False
 
         async def send_with_headers(message: dict) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [h for h in message.get("headers", [])
                            if h[0].lower() not in {k for k, _ in HEADERS}]
                 message = {**message, "headers": [*headers, *HEADERS, *extra_headers]}
@@ -132,7 +137,17 @@ class Guard:
             csrf = secrets.token_urlsafe(32)
             extra_headers.append((b"set-cookie", cookie(CSRF_COOKIE, csrf)))
         scope.setdefault("state", {})["csrf"] = csrf
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # a bug: logged with its traceback where the server runs; the browser gets a
+            # page that says so (with the same headers), never the traceback
+            log.exception("%s %s failed", request.method, request.url.path)
+            if started:
+                raise
+            await respond(self.error_page(
+                request, 500, "Something went wrong on the server; it is logged where "
+                              "`ruen serve` runs."))
 
 
 def csrf_ok(request: Request) -> bool:
