@@ -8,11 +8,12 @@ long, so that a page of a million-sentence archive is read in milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from corpus.errors import QueryError
+from corpus.lemma import fold, tokens
 from corpus.search import Searcher
 from corpus.store import (
     CURRENT_ORDER,
@@ -20,7 +21,7 @@ from corpus.store import (
     HistoryEntry,
     _signature,  # the archive's own reading of a system row
 )
-from corpus.types import Flag, TermStatus
+from corpus.types import Flag, SentencePair, TermStatus
 
 DocumentSort = Literal["added", "published", "title"]
 DOCUMENT_SORTS: tuple[DocumentSort, ...] = ("added", "published", "title")
@@ -273,6 +274,33 @@ def sentence_history(archive: Archive, doc_id: int, index: int) -> list[HistoryE
     """Every stored translation of one sentence, oldest first, with who post-edited it."""
     archive.segment_id(doc_id, index)  # an ArchiveError naming what is missing
     return [e for e in archive.history(doc_id) if e.index == index]
+
+
+# ---------------------------------------------------------------- glossary audit
+
+
+def sentences_with_forms(archive: Archive, forms: Iterable[str]) -> list[SentencePair]:
+    """The sentences whose Russian contains any of these word forms (or multi-word forms, as
+    phrases; case and ё aside), each with its current translation (else its reference), in
+    document order: the candidates a glossary audit checks, found through the full-text index
+    instead of reading every sentence of the archive."""
+    phrases = sorted({" ".join(fold(m.group()) for m in tokens(form)) for form in forms} - {""})
+    segments: set[int] = set()
+    for start in range(0, len(phrases), 200):
+        query = " OR ".join(f'"{p}"' for p in phrases[start:start + 200])
+        segments.update(r[0] for r in archive.db.execute(
+            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?",
+            (f"ru_norm : ({query})",)))
+    ordered = sorted(segments)
+    pairs = []
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start:start + 500]
+        pairs += [SentencePair(r[0], r[1], r[2], r[3], r[4] or "", kind=r[5] or "mt")
+                  for r in archive.db.execute(
+                      f"""SELECT s.doc_id, s.idx, s.paragraph, s.ru, t.en, t.kind
+                          FROM segments s JOIN translations t ON t.id = {_CURRENT}
+                          WHERE s.id IN ({','.join('?' * len(chunk))})""", chunk)]
+    return sorted(pairs, key=lambda p: (p.doc or 0, p.index))
 
 
 # ---------------------------------------------------------------- quality

@@ -66,8 +66,8 @@ def _plain(archive_path: Path, error: Exception) -> str:
 
 
 class AuditCache:
-    """The glossary audit reads every current translation: made once per state of the archive
-    (its number of translations and newest one), not on every request."""
+    """The glossary audit of the current translations (`ruen glossary audit`), made once per
+    state of the archive (its number of translations and newest one), not on every request."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -79,10 +79,29 @@ class AuditCache:
             "SELECT count(*), max(id) FROM translations").fetchone())
         with self._lock:
             if key != self._key:
-                self._results = audit(glossary, archive.pairs(fallback_reference=True),
+                # only the sentences holding a form of some term: the index finds them
+                forms = [form for entry in glossary.entries for form in glossary.forms(entry)]
+                self._results = audit(glossary, review.sentences_with_forms(archive, forms),
                                       where=True)
                 self._key = key
             return self._results
+
+
+class SitesCache:
+    """The sites documents come from (for the filters' menus): read again only when documents
+    were added (reading them is a scan of every document, 25 ms on 20,000)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[Any, ...] | None = None
+        self._sites: list[str] = []
+
+    def get(self, archive: Archive) -> list[str]:
+        key = tuple(archive.db.execute("SELECT count(*), max(id) FROM documents").fetchone())
+        with self._lock:
+            if key != self._key:
+                self._sites, self._key = review.sites(archive), key
+            return self._sites
 
 
 def create_app(settings: ServeSettings) -> FastAPI:
@@ -94,6 +113,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                                  term_marks=term_marks, read_only=settings.read_only,
                                  editor=settings.editor)
     audits = AuditCache()
+    sites = SitesCache()
 
     def error_page(request: Request, status: int, message: str) -> Response:
         if request.url.path.startswith("/api/") or request.url.path == "/api":
@@ -203,7 +223,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                   errors: bool = False, sort: SortQuery = "added", page_number: Annotated[
                       int, Query(alias="page", ge=1, le=1_000_000)] = 1) -> Response:
         found = documents_page(db, site, since, until, system, errors, sort, page_number)
-        return page(request, "documents.html", found=found, sites=review.sites(db),
+        return page(request, "documents.html", found=found, sites=sites.get(db),
                     systems=review.systems(db), title="Documents")
 
     def document_data(db: Archive, doc_id: int) -> tuple[Any, list[review.ReviewSentence]]:
@@ -318,7 +338,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 error = str(exc)
         return page(request, "search.html", status=400 if error else 200, hits=hits,
                     more=more, error=error, q=q, lang=lang, exact=exact, page_number=page_number,
-                    sites=review.sites(db), title=f"Search: {q}" if q else "Search")
+                    sites=sites.get(db), title=f"Search: {q}" if q else "Search")
 
     # ------------------------------------------------------------ glossary
 
