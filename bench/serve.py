@@ -88,7 +88,7 @@ def serving(db: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         assert process.stderr is not None
         for line in process.stderr:
             log.append(line)
-            match = re.search(r"Serving .* at (http://\S+?/)\s*$", line)
+            match = re.search(r"Serving .* at (http://[^/\s]+/)", line)
             if match and not found:
                 found.append(match.group(1))
                 listening.set()
