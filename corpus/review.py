@@ -155,10 +155,12 @@ def list_documents(archive: Archive, *, site: str | None = None, since: str | No
                      f" x.id WHERE x.doc_id = s.doc_id AND t.system_id IN ({marks}))")
         params += ids
     if errors:
+        # from the flags to their documents (flags are few; documents may be many)
         where.append(
-            f"EXISTS (SELECT 1 FROM segments s2 JOIN translations t ON t.id ="
-            f" {_CURRENT.replace('s.id', 's2.id')} JOIN qa_flags f ON f.translation_id = t.id"
-            " WHERE s2.doc_id = s.doc_id AND f.severity = 'error')")
+            f"s.doc_id IN (SELECT s2.doc_id FROM qa_flags f"
+            f" JOIN translations t ON t.id = f.translation_id"
+            f" JOIN segments s2 ON s2.id = t.segment_id"
+            f" WHERE f.severity = 'error' AND t.id = {_CURRENT.replace('s.id', 's2.id')})")
     # the conditions are written for `s.doc_id` (corpus.search): `s` is each document's id
     base = ("FROM documents d JOIN (SELECT id AS doc_id FROM documents) s ON s.doc_id = d.id"
             + (" WHERE " + " AND ".join(where) if where else ""))
