@@ -298,12 +298,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
     # ------------------------------------------------------------ search
 
     def run_search(db: Archive, q: str, lang: str, exact: bool, doc: list[int],
-                   since: str | None, until: str | None, site: str | None, page_number: int
-                   ) -> tuple[list[Hit], bool]:
+                   since: str | None, until: str | None, site: str | None,
+                   system: str | None, page_number: int) -> tuple[list[Hit], bool]:
         for doc_id in doc:
             db.document(doc_id)  # a document that is not there is a mistake, not "no hits"
         hits = search(db, q, lang=lang, exact=exact, docs=doc, since=blank(since),
-                      until=blank(until), site=blank(site), limit=SEARCH_PER_PAGE + 1,
+                      until=blank(until), site=blank(site), system=blank(system),
+                      limit=SEARCH_PER_PAGE + 1,
                       offset=(page_number - 1) * SEARCH_PER_PAGE)
         return hits[:SEARCH_PER_PAGE], len(hits) > SEARCH_PER_PAGE
 
@@ -315,10 +316,11 @@ def create_app(settings: ServeSettings) -> FastAPI:
     def api_search(db: Db, q: Annotated[str, Query(min_length=1, max_length=1000)],
                    lang: LangQuery = "both", exact: bool = False, doc: DocQuery = [],  # noqa: B006
                    since: str | None = None, until: str | None = None,
-                   site: str | None = None, page: PageQuery = 1) -> dict[str, Any]:
+                   site: str | None = None, system: str | None = None, page: PageQuery = 1
+                   ) -> dict[str, Any]:
         """`ruen search`: the query language, options and hits (20 a page) with highlight
         spans on both sides."""
-        hits, more = run_search(db, q, lang, exact, doc, since, until, site, page)
+        hits, more = run_search(db, q, lang, exact, doc, since, until, site, system, page)
         return {"query": q, "page": page, "more": more, "hits": [h.as_json() for h in hits]}
 
     @app.get("/search", include_in_schema=False)
@@ -326,19 +328,20 @@ def create_app(settings: ServeSettings) -> FastAPI:
                     q: Annotated[str, Query(max_length=1000)] = "", lang: LangQuery = "both",
                     exact: bool = False, doc: DocQuery = [],  # noqa: B006
                     since: str | None = None, until: str | None = None,
-                    site: str | None = None, page_number: Annotated[
+                    site: str | None = None, system: str | None = None, page_number: Annotated[
                         int, Query(alias="page", ge=1, le=1_000_000)] = 1) -> Response:
         hits: list[Hit] = []
         more, error = False, ""
         if q.strip():
             try:
-                hits, more = run_search(db, q, lang, exact, doc, since, until, site,
+                hits, more = run_search(db, q, lang, exact, doc, since, until, site, system,
                                         page_number)
             except QueryError as exc:
                 error = str(exc)
         return page(request, "search.html", status=400 if error else 200, hits=hits,
                     more=more, error=error, q=q, lang=lang, exact=exact, page_number=page_number,
-                    sites=sites.get(db), title=f"Search: {q}" if q else "Search")
+                    sites=sites.get(db), systems=review.systems(db),
+                    title=f"Search: {q}" if q else "Search")
 
     # ------------------------------------------------------------ glossary
 

@@ -233,6 +233,7 @@ def test_search_options_are_the_clis(client, news) -> None:
     assert found(q="Хомс", lang="ru", since="2026-11-01") == [(news.hama, 0)]
     assert found(q="Хомс", lang="ru", doc=str(news.hama)) == [(news.hama, 0)]
     assert found(q='"тактическом отступлении"', lang="ru") == [(news.homs, 1)]
+    assert found(q="Хомс", lang="ru", system="marian-news") == [(news.homs, 0)]
     assert found(q="Дамаска NOT номер", lang="ru") == []
 
 
