@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import jinja2
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -206,6 +206,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def home() -> Response:
         return RedirectResponse("/documents", status_code=302)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask for it whatever the page says
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
     @app.get("/api/documents", tags=["documents"])
     def api_documents(db: Db, site: str | None = None, since: str | None = None,

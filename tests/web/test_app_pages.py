@@ -364,3 +364,5 @@ def test_static_files_are_served(client) -> None:
     assert script.status_code == 200 and "textContent" in script.text
     assert "innerHTML" not in script.text
     assert client.get("/static/style.css").status_code == 200
+    icon = client.get("/favicon.ico")  # browsers ask for it: a 404 is a console error
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
