@@ -43,6 +43,7 @@ class ServeSettings:
     read_only: bool = False
     token: str | None = None
     glossary: Glossary = field(default_factory=lambda: Glossary([]))
+    hosts: tuple[str, ...] = ()  # the Host names answered (empty: any); see web.security.Guard
 
 
 class EditRequest(BaseModel):
@@ -129,7 +130,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.pool = pool
     app.router.on_shutdown.append(pool.close)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(Guard, token=settings.token, error_page=error_page)
+    app.add_middleware(Guard, token=settings.token, error_page=error_page,
+                       hosts=settings.hosts)
 
     # ------------------------------------------------------------ errors
 

@@ -78,8 +78,11 @@ def serve(
 
     path = db or default_archive_path()
     terms = build_glossary(glossary, no_glossary) or Glossary([])
+    # without a token only this machine's names are answered (no DNS rebinding); with one,
+    # whatever name the other machines know this one by
+    hosts = () if token is not None else ("127.0.0.1", "localhost", "::1", host.strip("[]"))
     settings = ServeSettings(db=Path(path), editor=editor or default_editor(),
-                             read_only=read_only, token=token, glossary=terms)
+                             read_only=read_only, token=token, glossary=terms, hosts=hosts)
     web_app = create_app(settings)  # an archive that is not there or not usable fails here
     listening = _bind(host, port)
     real_port = listening.getsockname()[1]

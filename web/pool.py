@@ -50,7 +50,7 @@ class ArchivePool:
         try:
             yield archive
         finally:
-            if archive.db.in_transaction:  # a failed request leaves nothing open
+            if getattr(archive.db, "in_transaction", False):  # a failed request leaves none open
                 archive.db.execute("ROLLBACK")
             self._free.put(archive)
 

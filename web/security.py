@@ -64,6 +64,10 @@ class Guard:
     app: Any
     token: str | None
     error_page: ErrorPage
+    # Host names the server answers to (empty: any). Without a token, a page of another site
+    # whose name an attacker points at 127.0.0.1 (DNS rebinding) would otherwise read the
+    # archive through the reviewer's browser.
+    hosts: tuple[str, ...] = ()
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
                        send: Callable[[dict], Awaitable[None]]) -> None:
@@ -86,6 +90,11 @@ class Guard:
         async def respond(response: Response) -> None:
             await response(scope, receive, send_with_headers)
 
+        if self.hosts and _host_name(request.headers.get("host", "")) not in self.hosts:
+            await respond(self.error_page(
+                request, 400, "This server answers only to its own address; open the one "
+                              "`ruen serve` printed."))
+            return
         if self.token is not None:
             given = request.query_params.get("token")
             if given is not None and same(given, self.token) and request.method == "GET":
@@ -148,6 +157,13 @@ class Guard:
             await respond(self.error_page(
                 request, 500, "Something went wrong on the server; it is logged where "
                               "`ruen serve` runs."))
+
+
+def _host_name(header: str) -> str:
+    """`example.org` of `example.org:8000`, `::1` of `[::1]:8000`."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 def csrf_ok(request: Request) -> bool:

@@ -88,6 +88,24 @@ def test_without_a_token_loopback_needs_none(client) -> None:
     assert client.get("/api/documents").status_code == 200
 
 
+def test_without_a_token_only_this_machines_names_are_answered(news) -> None:
+    """A site whose name is pointed at 127.0.0.1 (DNS rebinding) gets nothing from the
+    reviewer's browser."""
+    from fastapi.testclient import TestClient
+
+    from web.app import ServeSettings, create_app
+
+    app = create_app(ServeSettings(db=news.path, editor="x",
+                                   hosts=("127.0.0.1", "localhost", "::1")))
+    for base, status in [("http://127.0.0.1:8000", 200), ("http://localhost:8000", 200),
+                         ("http://[::1]:8000", 200), ("http://evil.example:8000", 400),
+                         ("http://127.0.0.1.evil.example", 400)]:
+        response = TestClient(app, base_url=base).get("/api/documents")
+        assert response.status_code == status, base
+        if status == 400:
+            assert "own address" in response.json()["error"]
+
+
 @pytest.mark.parametrize(("host", "loopback"), [
     ("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
     ("0.0.0.0", False), ("192.168.1.20", False), ("::", False), ("example.org", False)])
