@@ -95,7 +95,9 @@ class Guard:
                 request, 400, "This server answers only to its own address; open the one "
                               "`ruen serve` printed."))
             return
-        if self.token is not None:
+        # the script, styles and icon hold nothing of the archive: the 401 page needs them
+        public = request.url.path.startswith("/static/") or request.url.path == "/favicon.ico"
+        if self.token is not None and not public:
             given = request.query_params.get("token")
             if given is not None and same(given, self.token) and request.method == "GET":
                 # a browser opens ?token=T once; the cookie carries it from then on
