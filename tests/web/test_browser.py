@@ -19,9 +19,11 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -675,6 +677,45 @@ def test_every_page_opens_without_errors(tab: Tab, review_archive: Review) -> No
     tab.open("/documents?errors=1")  # only documents with a QA error: the Hama article
     expect(tab.page.locator("#documents a.document-link")).to_have_text([HAMA])
     tab.open("/documents/9999", status=404)
+
+
+def test_a_document_translated_while_serving_appears_with_its_terms(
+        open_tab: Callable[[str], Tab], review_archive: Review, tiny_model: Path,
+        tmp_path: Path) -> None:
+    # its own copy of the archive: the other tests count the documents of theirs
+    db = tmp_path / "archive.db"
+    with closing(sqlite3.connect(review_archive.db)) as source, \
+            closing(sqlite3.connect(db)) as copy:
+        source.backup(copy)
+    review = Review(db, review_archive.env, review_archive.docs)
+    server = start_server(review)
+    try:
+        tab = open_tab(server.url)
+        tab.open("/documents")
+        links = tab.page.locator("#documents a.document-link")
+        expect(links).to_have_count(len(ARTICLES))
+        article = tmp_path / "hama-homs.txt"
+        article.write_text("Силы режима отступают от Хамы к Хомсу.\n\n"
+                           "Командование военных операций сообщило о боях в Хаме.\n",
+                           encoding="utf-8")
+        _ruen("translate", str(article), "--model", str(tiny_model), "--db", str(db),
+              env=review.env)
+        tab.page.reload()  # the same server, no restart
+        expect(links).to_have_count(len(ARTICLES) + 1)
+        links.first.click()  # newest first
+        rows = tab.page.locator("#sentences tr.sentence")
+        expect(rows).to_have_count(2)
+        terms = rows.locator("td.ru span.term")
+        expect(terms).to_have_text(["Хамы", "Хомсу", "Командование военных операций", "Хаме"])
+        # the tiny model's vocabulary cannot spell the targets: each term is missing, and says
+        # what it should have been
+        expect(terms).to_have_class([re.compile(r"\bterm-missing\b")] * 4)
+        expect(rows.locator("ul.terms li.term-missing")).to_have_text(
+            ["Хамы → Hama: missing", "Хомсу → Homs: missing",
+             "Командование военных операций → Military Operations Command: missing",
+             "Хаме → Hama: missing"])
+    finally:
+        _stopped_cleanly(server)
 
 
 def test_read_only_server_opens_no_editor(open_tab: Callable[[str], Tab],
