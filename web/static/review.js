@@ -248,7 +248,11 @@
       }
       return;
     }
-    if (event.target.closest && event.target.closest("input, select, textarea, button")) return;
+    if (event.target.closest && event.target.closest("input, select, textarea")) return;
+    // on a button (after clicking "next flagged" or "history") the keys keep working, but
+    // Enter and Space press the button, as they should
+    if (event.target.closest && event.target.closest("button") &&
+        (event.key === "Enter" || event.key === " ")) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const row = active();
     switch (event.key) {
