@@ -422,9 +422,12 @@ def test_documents_list_opens_a_document_side_by_side(tab: Tab, review_archive: 
     editor = rows.nth(2).locator("textarea.editor")
     expect(editor).to_be_focused()
     expect(editor).to_have_value(pairs[2][1])
+    tab.page.keyboard.press("ControlOrMeta+a")
+    tab.page.keyboard.type(pairs[2][1].replace("Хамы", "Hama"))
     _screenshot(tab.page, "document")
-    tab.page.keyboard.press("Escape")
+    tab.page.keyboard.press("Escape")  # typed, then dropped: nothing stored
     expect(editor).to_have_count(0)
+    expect(rows.nth(2).locator("td.en .text")).to_have_text(pairs[2][1])
 
 
 def test_keyboard_edit_is_saved_persists_and_shows_in_history(
