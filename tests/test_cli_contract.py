@@ -369,6 +369,9 @@ def _serves_until_stopped(words: list[str], env: dict[str, str]) -> None:
         request = urllib.request.Request(url + "documents")
         if "--token" in words:
             request.add_header("Authorization", f"Bearer {words[words.index('--token') + 1]}")
+        elif "--reviewer" in words:  # NAME:TOKEN
+            token = words[words.index("--reviewer") + 1].partition(":")[2]
+            request.add_header("Authorization", f"Bearer {token}")
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200 and b'id="documents"' in response.read()
     finally:

@@ -44,6 +44,13 @@ class ServeSettings:
     token: str | None = None
     glossary: Glossary = field(default_factory=lambda: Glossary([]))
     hosts: tuple[str, ...] = ()  # the Host names answered (empty: any); see web.security.Guard
+    # each reviewer's own access token → their name, stored with their post-edits
+    reviewers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> dict[str, str | None]:
+        """Every access token with the reviewer it names (None: the server's --editor)."""
+        return {**({self.token: None} if self.token is not None else {}), **self.reviewers}
 
 
 class EditRequest(BaseModel):
@@ -130,7 +137,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.pool = pool
     app.router.on_shutdown.append(pool.close)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(Guard, token=settings.token, error_page=error_page,
+    app.add_middleware(Guard, tokens=settings.tokens, error_page=error_page,
                        hosts=settings.hosts)
 
     # ------------------------------------------------------------ errors
@@ -177,10 +184,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     Db = Annotated[Archive, Depends(archive)]
 
+    def editor_of(request: Request) -> str:
+        """Who makes this request's post-edits: the reviewer whose token it carries, else the
+        server's --editor."""
+        return request.scope.get("state", {}).get("reviewer") or settings.editor
+
     def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
         return templates.TemplateResponse(
             request, name, {"csrf": request.state.csrf, "query": dict(request.query_params),
-                            **context}, status_code=status)
+                            "editor": editor_of(request), **context}, status_code=status)
 
     def url_with(request: Request, **changes: Any) -> str:
         params = dict(request.query_params.multi_items())
@@ -272,7 +284,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                              403: {"description": f"No or wrong {CSRF_HEADER} header."}})
         def api_edit(request: Request, db: Db, doc_id: int, index: int, edit: EditRequest
                      ) -> Response:
-            """Store a post-edit (as `ruen edit` does, with the server's editor); header
+            """Store a post-edit (as `ruen edit` does, credited to the reviewer whose token the
+            request carries, else to the server's editor); header
             X-CSRF-Token: the page's `<meta name="csrf-token">` (or `GET /api/session`)."""
             if not csrf_ok(request):
                 raise Problem(403, f"Missing or wrong {CSRF_HEADER}: reload the page.")
@@ -281,7 +294,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 raise Problem(400, "The translation is empty; nothing stored.")
             db.segment_id(doc_id, index)  # 404 for a sentence that is not there
             try:
-                stored = db.post_edit(doc_id, index, en, editor=settings.editor,
+                stored = db.post_edit(doc_id, index, en, editor=editor_of(request),
                                       version=edit.version)
             except EditConflict as conflict:
                 return JSONResponse(
@@ -292,13 +305,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
                      "version": conflict.version}, status_code=409)
             now = review.sentence(db, doc_id, index)
             return JSONResponse({"stored": stored, "version": now.version, "en": now.en,
-                                 "editor": settings.editor, "sentence": now.as_json()})
+                                 "editor": editor_of(request), "sentence": now.as_json()})
 
     @app.get("/api/session", tags=["session"])
     def api_session(request: Request) -> dict[str, Any]:
         """The CSRF token to send as X-CSRF-Token (with the `ruen_csrf` cookie set here),
         the editor's name and whether edits are allowed."""
-        return {"csrf_token": request.state.csrf, "editor": settings.editor,
+        return {"csrf_token": request.state.csrf, "editor": editor_of(request),
                 "read_only": settings.read_only}
 
     # ------------------------------------------------------------ search

@@ -39,6 +39,10 @@ def serve(
         "--token", envvar="RUEN_TOKEN", show_default=False, metavar="TOKEN",
         help="Access token every request must carry [default: $RUEN_TOKEN; none on "
              "127.0.0.1].")] = None,
+    reviewer: Annotated[list[str] | None, typer.Option(
+        "--reviewer", envvar="RUEN_REVIEWERS", show_default=False, metavar="NAME:TOKEN",
+        help="A reviewer and their own access token (repeatable; $RUEN_REVIEWERS: several, "
+             "space-separated): their post-edits are stored under their name.")] = None,
     read_only: Annotated[bool, typer.Option(
         "--read-only", help="Serve without editing (no post-edit routes).")] = False,
     editor: EditorOption = None,
@@ -57,13 +61,15 @@ def serve(
     ruen serve --port 8080 --read-only
     ruen serve --editor anna --glossary mine.tsv
     ruen serve --host 0.0.0.0 --token s3cret-for-the-desk
+    ruen serve --host 0.0.0.0 --reviewer anna:k3y-of-anna-07
     ```
     """
     from web.security import is_loopback, new_token
 
     if token is not None and not token.strip():
         raise fail("--token is empty; give a token, or leave it out on 127.0.0.1.")
-    if not is_loopback(host) and token is None:
+    reviewers = _reviewers(reviewer or [], token)
+    if not is_loopback(host) and token is None and not reviewers:
         raise fail(f"--host {host} serves the archive to other machines: give an access token "
                    f"with --token or RUEN_TOKEN (for example --token {new_token()}).")
     try:
@@ -80,9 +86,11 @@ def serve(
     terms = build_glossary(glossary, no_glossary) or Glossary([])
     # without a token only this machine's names are answered (no DNS rebinding); with one,
     # whatever name the other machines know this one by
-    hosts = () if token is not None else ("127.0.0.1", "localhost", "::1", host.strip("[]"))
+    needs_token = token is not None or bool(reviewers)
+    hosts = () if needs_token else ("127.0.0.1", "localhost", "::1", host.strip("[]"))
     settings = ServeSettings(db=Path(path), editor=editor or default_editor(),
-                             read_only=read_only, token=token, glossary=terms, hosts=hosts)
+                             read_only=read_only, token=token, glossary=terms, hosts=hosts,
+                             reviewers=reviewers)
     web_app = create_app(settings)  # an archive that is not there or not usable fails here
     listening = _bind(host, port)
     real_port = listening.getsockname()[1]
@@ -95,6 +103,9 @@ def serve(
         if token is not None:
             note(f"Access token required: open {url}?token={token} once in the browser, or "
                  "send `Authorization: Bearer TOKEN`.")
+        if reviewers:
+            note(f"Reviewers: {', '.join(sorted(reviewers.values()))}; each opens "
+                 f"{url}?token=THEIR-TOKEN once.")
         if json:
             print(json_module.dumps({"url": url, "db": str(path), "read_only": read_only,
                                      "editor": settings.editor}), flush=True)
@@ -105,6 +116,28 @@ def serve(
     server = _server_class()(config, on_listening)
     server.run(sockets=[listening])
     note("Stopped.")
+
+
+MIN_TOKEN = 8
+
+
+def _reviewers(given: list[str], token: str | None) -> dict[str, str]:
+    """{token: name} of `--reviewer NAME:TOKEN` values; refused when malformed, too short to
+    guess or one token for two people."""
+    reviewers: dict[str, str] = {}
+    for value in given:
+        name, _, secret = value.partition(":")
+        name, secret = name.strip(), secret.strip()
+        if not name or not secret:
+            raise fail(f"--reviewer {value!r}: give NAME:TOKEN (anna:a-long-random-token).")
+        if len(secret) < MIN_TOKEN:
+            raise fail(f"--reviewer {name}: the token is shorter than {MIN_TOKEN} characters; "
+                       "anyone could guess it.")
+        if secret in reviewers or secret == token:
+            raise fail(f"--reviewer {name}: that token is already someone else's; give each "
+                       "reviewer their own.")
+        reviewers[secret] = name
+    return reviewers
 
 
 def _bind(host: str, port: int) -> socket.socket:

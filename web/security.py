@@ -62,7 +62,9 @@ class Guard:
     """ASGI middleware: token (401), body size (413), CSRF cookie, security headers."""
 
     app: Any
-    token: str | None
+    # access tokens (none: no token needed), each with the reviewer it names (None: the
+    # server's --token, whose post-edits are the server's --editor's)
+    tokens: dict[str, str | None]
     error_page: ErrorPage
     # Host names the server answers to (empty: any). Without a token, a page of another site
     # whose name an attacker points at 127.0.0.1 (DNS rebinding) would otherwise read the
@@ -97,24 +99,27 @@ class Guard:
             return
         # the script, styles and icon hold nothing of the archive: the 401 page needs them
         public = request.url.path.startswith("/static/") or request.url.path == "/favicon.ico"
-        if self.token is not None and not public:
+        state = scope.setdefault("state", {})
+        if self.tokens and not public:
             given = request.query_params.get("token")
-            if given is not None and same(given, self.token) and request.method == "GET":
+            if given is not None and self.holder(given) and request.method == "GET":
                 # a browser opens ?token=T once; the cookie carries it from then on
                 rest = urlencode([(k, v) for k, v in request.query_params.multi_items()
                                   if k != "token"])
                 target = request.url.path + (f"?{rest}" if rest else "")
-                extra_headers.append((b"set-cookie", cookie(TOKEN_COOKIE, self.token)))
+                extra_headers.append((b"set-cookie", cookie(TOKEN_COOKIE, given)))
                 await respond(RedirectResponse(target, status_code=303))
                 return
             bearer = request.headers.get("authorization", "")
-            if not (same(bearer.removeprefix("Bearer ").strip(), self.token)
-                    and bearer.startswith("Bearer ")) \
-                    and not same(request.cookies.get(TOKEN_COOKIE), self.token):
+            holder = (self.holder(bearer.removeprefix("Bearer ").strip())
+                      if bearer.startswith("Bearer ") else None) \
+                or self.holder(request.cookies.get(TOKEN_COOKIE))
+            if holder is None:
                 await respond(self.error_page(
                     request, 401, "This archive needs its access token: open the address "
                     "`ruen serve` printed (…/?token=…), or send `Authorization: Bearer TOKEN`."))
                 return
+            state["reviewer"] = holder[0]  # None: the server's own token, its --editor
 
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
@@ -147,7 +152,7 @@ class Guard:
         if len(csrf) < 32 or not csrf.replace("-", "").replace("_", "").isalnum():
             csrf = secrets.token_urlsafe(32)
             extra_headers.append((b"set-cookie", cookie(CSRF_COOKIE, csrf)))
-        scope.setdefault("state", {})["csrf"] = csrf
+        state["csrf"] = csrf
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception:
@@ -159,6 +164,16 @@ class Guard:
             await respond(self.error_page(
                 request, 500, "Something went wrong on the server; it is logged where "
                               "`ruen serve` runs."))
+
+
+    def holder(self, given: str | None) -> tuple[str | None] | None:
+        """(reviewer,) whose token this is, or None for no known token. Every token is
+        compared in constant time, so that the time taken says nothing about any of them."""
+        found = None
+        for token, reviewer in self.tokens.items():
+            if same(given, token):
+                found = (reviewer,)
+        return found
 
 
 def _host_name(header: str) -> str:

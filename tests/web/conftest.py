@@ -119,8 +119,8 @@ def news(tmp_path: Path) -> NewsArchive:
 
 @pytest.fixture
 def make_client(news: NewsArchive) -> Iterator[Callable[..., object]]:
-    """`make_client(read_only=False, token=None)`: a TestClient on `ruen serve`'s app over
-    the news archive, editing as EDITOR with GLOSSARY in effect."""
+    """`make_client(read_only=False, token=None, reviewers=None)`: a TestClient on `ruen
+    serve`'s app over the news archive, editing as EDITOR with GLOSSARY in effect."""
     from fastapi.testclient import TestClient
 
     from web.app import ServeSettings, create_app
@@ -128,9 +128,11 @@ def make_client(news: NewsArchive) -> Iterator[Callable[..., object]]:
     clients = []
 
     def make(*, read_only: bool = False, token: str | None = None,
+             reviewers: dict[str, str] | None = None,
              raise_server_exceptions: bool = True) -> TestClient:
         app = create_app(ServeSettings(db=news.path, editor=EDITOR, read_only=read_only,
-                                       token=token, glossary=GLOSSARY))
+                                       token=token, glossary=GLOSSARY,
+                                       reviewers=reviewers or {}))
         client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
         client.__enter__()
         clients.append(client)

@@ -86,6 +86,36 @@ def test_a_browser_opens_the_token_link_once(make_client, news) -> None:
     assert kept.headers["location"] == "/search?q=%D0%A5%D0%BE%D0%BC%D1%81&lang=ru"
 
 
+def test_each_reviewers_token_credits_their_post_edits(make_client, news) -> None:
+    """Reviewers with tokens of their own (`--reviewer NAME:TOKEN`): each save is stored under
+    the name of the token's holder; the server's own --token edits as its --editor."""
+    from corpus.store import Archive
+
+    client = make_client(token=TOKEN, reviewers={"anna-token-0123": "Анна",
+                                                 "ivan-token-4567": "Иван"})
+    for token, text in [("anna-token-0123", "Regime forces fall back towards Homs."),
+                        ("ivan-token-4567", "Regime forces retreat towards Homs."),
+                        (TOKEN, "Government forces retreat towards Homs.")]:
+        client.cookies.clear()
+        assert client.get(f"/?token={token}", follow_redirects=False).status_code == 303
+        session = client.get("/api/session").json()
+        saved = client.post(f"/api/documents/{news.hama}/sentences/0",
+                            json={"en": text, "version": None},
+                            headers={"X-CSRF-Token": session["csrf_token"]})
+        assert saved.status_code == 200, saved.text
+    with Archive(news.path) as archive:
+        edits = [(e.editor, e.en) for e in archive.history(news.hama)
+                 if e.index == 0 and e.kind == "post-edit"]
+    assert edits == [("Анна", "Regime forces fall back towards Homs."),
+                     ("Иван", "Regime forces retreat towards Homs."),
+                     ("Анна Петрова", "Government forces retreat towards Homs.")]
+    client.cookies.clear()
+    page = client.get("/documents", headers={"Authorization": "Bearer ivan-token-4567"})
+    assert "editing as Иван" in page.text
+    assert client.get("/documents", headers={"Authorization": "Bearer ivan"}
+                      ).status_code == 401
+
+
 def test_without_a_token_loopback_needs_none(client) -> None:
     assert client.get("/api/documents").status_code == 200
 

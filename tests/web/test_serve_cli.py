@@ -50,6 +50,27 @@ def test_an_empty_token_is_refused(runner, news) -> None:
     assert "--token is empty" in line
 
 
+@pytest.mark.parametrize(("value", "says"), [
+    ("anna", "NAME:TOKEN"), ("anna:", "NAME:TOKEN"), (":k3y-of-anna-07", "NAME:TOKEN"),
+    ("anna:short", "shorter than 8"), ("ivan:s3cret-for-the-desk", "already someone else")])
+def test_a_bad_reviewer_is_refused(runner, news, value, says) -> None:
+    line = _one_error_line(runner.invoke(app, [
+        "serve", "--db", str(news.path), "--token", "s3cret-for-the-desk", "--reviewer",
+        value, "--port", "0"]))
+    assert says in line
+
+
+def test_reviewers_tokens_guard_the_real_server(serve) -> None:
+    # (their tokens are enough for --host 0.0.0.0 too: the help's example, run by the CLI
+    # contract test)
+    served = serve("--host", "127.0.0.1", "--reviewer", "anna:k3y-of-anna-07",
+                   "--reviewer", "ivan:k3y-of-ivan-08")
+    assert any("Reviewers: anna, ivan" in line for line in served.said)
+    assert served.get("/api/documents")[0] == 401
+    status, body = served.get("/api/session", {"Authorization": "Bearer k3y-of-ivan-08"})
+    assert status == 200 and json.loads(body)["editor"] == "ivan"
+
+
 def test_an_archive_that_is_not_there_is_refused(runner, tmp_path: Path) -> None:
     missing = tmp_path / "missing.db"
     line = _one_error_line(runner.invoke(app, ["serve", "--db", str(missing), "--port", "0"]))
