@@ -195,9 +195,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
                             "editor": editor_of(request), **context}, status_code=status)
 
     def url_with(request: Request, **changes: Any) -> str:
-        params = dict(request.query_params.multi_items())
-        params.update({k: v for k, v in changes.items()})
-        return f"{request.url.path}?{urlencode({k: v for k, v in params.items() if v})}"
+        """This page's address with some parameters changed (the next page), repeated ones
+        (`doc=1&doc=2`) kept."""
+        params = [(k, v) for k, v in request.query_params.multi_items()
+                  if k not in changes and v]
+        params += [(k, v) for k, v in changes.items() if v]
+        return f"{request.url.path}?{urlencode(params)}"
 
     templates.env.globals["url_with"] = url_with
 

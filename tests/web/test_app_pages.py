@@ -254,6 +254,18 @@ def test_search_pages_twenty_hits(client, news) -> None:
     assert (len(api["hits"]), api["more"]) == (15, False)
 
 
+def test_paging_keeps_every_document_of_the_search(client, news) -> None:
+    docs = [*news.filler[:21], news.homs]
+    url = "/search?q=Дамаска&lang=ru&" + "&".join(f"doc={d}" for d in docs)
+    first = client.get(url)
+    [more] = _Elements(first.text).find("a", "page-next")
+    assert more["href"].count("doc=") == len(docs)
+    second = client.get(more["href"])
+    assert len(_Elements(second.text).find("li", "hit")) == 1  # 21 reports: 20, then 1
+    hidden = _Elements(second.text).find("input", type="hidden", name="doc")
+    assert sorted(int(h["value"]) for h in hidden) == sorted(docs)
+
+
 def test_the_url_is_the_query(client, news) -> None:
     url = "/search?q=" + quote('"новые столкновения"') + "&lang=ru&exact=1&site=courier.example"
     page = client.get(url)
