@@ -672,6 +672,51 @@ def test_two_servers_on_one_archive_credit_each_reviewer(
         _stopped_cleanly(other)
 
 
+def test_each_reviewer_edits_under_their_own_name(
+        open_tab: Callable[[str], Tab], review_archive: Review, playwright: Playwright,
+        tmp_path: Path) -> None:
+    # One server for the team (README "Running it for a team"): each reviewer's own token.
+    anna, ivan = ("Анна Петрова", "anna-7d1c9e40"), ("Иван Смирнов", "ivan-52b8f0aa")
+    server = start_server(review_archive, *(f"--reviewer={n}:{t}" for n, t in (anna, ivan)))
+    second_browser = playwright.chromium.launch_persistent_context(
+        tmp_path / "second-profile", executable_path=str(CHROMIUM), headless=True,
+        args=CHROMIUM_ARGS, viewport=VIEWPORT)
+    try:
+        doc = review_archive.docs[STATEMENT]
+        tabs = {anna[0]: open_tab(server.url), ivan[0]: Tab(second_browser.new_page(),
+                                                            server.url)}
+        tabs[ivan[0]].page.on("console", tabs[ivan[0]].watch)
+        tabs[anna[0]].open(f"/documents/{doc}", status=401)  # no token, no archive
+        texts = {anna[0]: "The fighters entered Hama from the north and east.",
+                 ivan[0]: "Opposition fighters entered Hama from the north and the east."}
+        for name, token in (anna, ivan):
+            page = tabs[name].page
+            page.goto(f"{server.url}documents/{doc}?token={token}")
+            expect(page).to_have_url(f"{server.url}documents/{doc}")
+            expect(page.locator("body")).to_contain_text(f"editing as {name}")
+            page.keyboard.press("j")
+            page.keyboard.press("Enter")
+            expect(row(page, 1).locator("textarea.editor")).to_be_focused()
+            page.keyboard.press("ControlOrMeta+a")
+            page.keyboard.type(texts[name])
+            page.keyboard.press("Control+Enter")
+            expect(page.locator("#status")).to_contain_text("Saved")
+            # Ivan opens the page after Anna's save: his is a new edit, not a conflict
+        page = tabs[anna[0]].page
+        page.reload()
+        expect(row(page, 1).locator("td.en .text")).to_have_text(texts[ivan[0]])
+        page.keyboard.press("j")
+        page.keyboard.press("h")
+        entries = row(page, 1).locator("li.history-entry")
+        expect(entries).to_have_count(3)
+        for name, text in texts.items():
+            expect(entries.filter(has_text=text)).to_contain_text(name)
+        tabs[ivan[0]].assert_clean()
+    finally:
+        second_browser.close()
+        _stopped_cleanly(server)
+
+
 def test_every_page_opens_without_errors(tab: Tab, review_archive: Review) -> None:
     for path in ("/documents", "/documents?sort=title", "/documents?errors=1",
                  f"/documents/{review_archive.docs[STATEMENT]}", "/search?q=Хомс",
