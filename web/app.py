@@ -74,8 +74,8 @@ def _plain(archive_path: Path, error: Exception) -> str:
 
 
 class AuditCache:
-    """The glossary audit of the current translations (`ruen glossary audit`), made once per
-    state of the archive (its number of translations and newest one), not on every request."""
+    """The glossary audit of the current translations (`ruen glossary audit`), made again only
+    when a translation was added, not on every request."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -83,8 +83,9 @@ class AuditCache:
         self._results: list[EntryAudit] = []
 
     def get(self, archive: Archive, glossary: Glossary) -> list[EntryAudit]:
-        key = tuple(archive.db.execute(
-            "SELECT count(*), max(id) FROM translations").fetchone())
+        # translations are only ever added (a post-edit too): the newest id says it all,
+        # without counting a million rows
+        key = tuple(archive.db.execute("SELECT max(id) FROM translations").fetchone())
         with self._lock:
             if key != self._key:
                 # only the sentences holding a form of some term: the index finds them
@@ -105,7 +106,7 @@ class SitesCache:
         self._sites: list[str] = []
 
     def get(self, archive: Archive) -> list[str]:
-        key = tuple(archive.db.execute("SELECT count(*), max(id) FROM documents").fetchone())
+        key = tuple(archive.db.execute("SELECT max(id) FROM documents").fetchone())
         with self._lock:
             if key != self._key:
                 self._sites, self._key = review.sites(archive), key
