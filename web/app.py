@@ -25,7 +25,7 @@ from corpus.store import Archive
 from translate.glossary.audit import EntryAudit, audit
 from translate.glossary.core import Glossary
 from web.pool import ArchivePool
-from web.render import highlighted, marked, term_marks, terms_of
+from web.render import highlighted, marked, marks_json, term_marks, terms_of
 from web.security import CSRF_HEADER, Guard, csrf_ok
 
 HERE = Path(__file__).parent
@@ -185,6 +185,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     Db = Annotated[Archive, Depends(archive)]
 
+    def sentence_json(sentence: review.ReviewSentence) -> dict[str, Any]:
+        return {**sentence.as_json(), **marks_json(sentence)}
+
     def editor_of(request: Request) -> str:
         """Who makes this request's post-edits: the reviewer whose token it carries, else the
         server's --editor."""
@@ -258,7 +261,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         confidence and `version` (for saving a post-edit)."""
         document, sentences = document_data(db, doc_id)
         return {"id": doc_id, "title": document.title, "metadata": document.metadata,
-                "sentences": [s.as_json() for s in sentences]}
+                "sentences": [sentence_json(s) for s in sentences]}
 
     @app.get("/documents/{doc_id}", include_in_schema=False)
     def document(request: Request, db: Db, doc_id: int) -> Response:
@@ -269,7 +272,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.get("/api/documents/{doc_id}/sentences/{index}", tags=["documents"])
     def api_sentence(db: Db, doc_id: int, index: int) -> dict[str, Any]:
         """One sentence as the document gives it."""
-        return review.sentence(db, doc_id, index).as_json()
+        return sentence_json(review.sentence(db, doc_id, index))
 
     @app.get("/api/documents/{doc_id}/sentences/{index}/history", tags=["documents"])
     def api_history(db: Db, doc_id: int, index: int) -> dict[str, Any]:
@@ -309,7 +312,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
                      "version": conflict.version}, status_code=409)
             now = review.sentence(db, doc_id, index)
             return JSONResponse({"stored": stored, "version": now.version, "en": now.en,
-                                 "editor": editor_of(request), "sentence": now.as_json()})
+                                 "editor": editor_of(request),
+                                 "sentence": sentence_json(now)})
 
     @app.get("/api/session", tags=["session"])
     def api_session(request: Request) -> dict[str, Any]:

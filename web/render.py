@@ -80,3 +80,13 @@ def term_marks(views: Sequence[TermView], side: str) -> list[Mark]:
             marks.append(Mark(*span, "span", f"term term-{v.status}",
                               f"glossary: {v.ru} → {v.en} ({v.status})"))
     return marks
+
+
+def marks_json(sentence: ReviewSentence) -> dict[str, list[dict[str, object]]]:
+    """Where the page marks each glossary term, for scripts and for the page's own script to
+    mark a just-saved translation: `{"ru_marks": [...], "en_marks": [...]}`, each mark
+    `{start, end, status, title}` (character offsets)."""
+    views = terms_of(sentence)
+    return {f"{side}_marks": [{"start": m.start, "end": m.end,
+                               "status": m.classes.rsplit("-", 1)[1], "title": m.title}
+                              for m in term_marks(views, side)] for side in ("ru", "en")}

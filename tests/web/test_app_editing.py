@@ -36,6 +36,10 @@ def test_a_save_is_a_post_edit_with_its_editor(client, news) -> None:
     answer = saved.json()
     assert answer["stored"] and answer["version"] != seen and answer["editor"] == EDITOR
     assert answer["sentence"]["kind"] == "post-edit" and answer["sentence"]["editor"] == EDITOR
+    # where the page's script marks the glossary term in the new English: Hama is there now
+    assert answer["sentence"]["en_marks"] == [
+        {"start": 12, "end": 16, "status": "ok", "title": "glossary: Хама → Hama (ok)"}]
+    assert answer["sentence"]["ru_marks"][0]["status"] == "ok"
     with Archive(news.path) as archive:  # what `ruen show` and `ruen show --history` read
         pairs = list(archive.pairs(news.hama))
         assert (pairs[1].en, pairs[1].kind) == ("The city of Hama has been fully liberated.",

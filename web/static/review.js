@@ -83,9 +83,21 @@
   }
 
   function showText(row, sentence) {
-    // the new text, without term marks: a reload shows them again for the new text
+    // the new text with its glossary terms marked where the server found them
     const cell = row.querySelector("td.en .text");
-    cell.textContent = sentence.en;
+    cell.textContent = "";
+    let position = 0;
+    for (const mark of sentence.en_marks || []) {
+      if (mark.start < position) continue;
+      cell.append(document.createTextNode(sentence.en.slice(position, mark.start)));
+      const span = document.createElement("span");
+      span.className = "term term-" + mark.status;
+      span.title = mark.title;
+      span.textContent = sentence.en.slice(mark.start, mark.end);
+      cell.append(span);
+      position = mark.end;
+    }
+    cell.append(document.createTextNode(sentence.en.slice(position)));
     row.dataset.version = String(sentence.version);
     const kind = row.querySelector(".kind");
     if (kind) {
