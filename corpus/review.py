@@ -8,6 +8,7 @@ long, so that a page of a million-sentence archive is read in milliseconds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -15,13 +16,8 @@ from typing import Any, Literal
 from corpus.errors import QueryError
 from corpus.lemma import fold, tokens
 from corpus.search import Searcher
-from corpus.store import (
-    CURRENT_ORDER,
-    Archive,
-    HistoryEntry,
-    _signature,  # the archive's own reading of a system row
-)
-from corpus.types import Flag, SentencePair, TermStatus
+from corpus.store import CURRENT_ORDER, Archive, HistoryEntry
+from corpus.types import Flag, SentencePair, System, TermStatus
 
 DocumentSort = Literal["added", "published", "title"]
 DOCUMENT_SORTS: tuple[DocumentSort, ...] = ("added", "published", "title")
@@ -342,6 +338,14 @@ def lowest_confidence(archive: Archive, limit: int = 20) -> list[ReviewSentence]
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _signature(row: Any) -> str:
+    """The signature of a row's LEFT JOINed system (model, revision, backend, settings)."""
+    if row["model"] is None:
+        return ""
+    return System(row["model"], row["revision"], row["backend"],
+                  json.loads(row["settings"])).signature
 
 
 def _by_translation(archive: Archive, ids: Sequence[int], sql: str, make: Any
