@@ -280,8 +280,12 @@ def sentence_history(archive: Archive, doc_id: int, index: int) -> list[HistoryE
 def sentences_with_forms(archive: Archive, forms: Iterable[str]) -> list[SentencePair]:
     """The sentences whose Russian contains any of these word forms (or multi-word forms, as
     phrases; case and ё aside), each with its current translation (else its reference), in
-    document order: the candidates a glossary audit checks, found through the full-text index
-    instead of reading every sentence of the archive."""
+    document order: the candidates a glossary audit checks, found through SQLite's full-text
+    index instead of reading every sentence of the archive."""
+    if getattr(archive, "backend", "sqlite") != "sqlite":
+        # another backend's index is not the FTS5 table read below: every sentence, checked
+        # by the caller (slower, the same result)
+        return list(archive.pairs(fallback_reference=True))
     phrases = sorted({" ".join(fold(m.group()) for m in tokens(form)) for form in forms} - {""})
     segments: set[int] = set()
     for start in range(0, len(phrases), 200):
