@@ -38,7 +38,7 @@ class ServeSettings:
     """What `ruen serve` was told: the archive, who edits, whether edits are allowed, the
     access token (None: none needed), and the glossary in effect."""
 
-    db: Path
+    db: str | Path  # what --db gave: a file (or, with another backend, a server's URL)
     editor: str
     read_only: bool = False
     token: str | None = None
@@ -68,7 +68,7 @@ class Problem(Exception):
         self.status, self.message = status, message
 
 
-def _plain(archive_path: Path, error: Exception) -> str:
+def _plain(archive_path: str | Path, error: Exception) -> str:
     """A library message without the archive's path (the browser need not see it)."""
     return str(error).removeprefix(f"{archive_path}: ")
 

@@ -8,7 +8,6 @@ import json as json_module
 import signal
 import socket
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -88,7 +87,7 @@ def serve(
     # whatever name the other machines know this one by
     needs_token = token is not None or bool(reviewers)
     hosts = () if needs_token else ("127.0.0.1", "localhost", "::1", host.strip("[]"))
-    settings = ServeSettings(db=Path(path), editor=editor or default_editor(),
+    settings = ServeSettings(db=path, editor=editor or default_editor(),
                              read_only=read_only, token=token, glossary=terms, hosts=hosts,
                              reviewers=reviewers)
     web_app = create_app(settings)  # an archive that is not there or not usable fails here

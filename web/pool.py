@@ -20,10 +20,11 @@ POOL_SIZE = 4
 class ArchivePool:
     """`with pool.archive() as archive:` lends one open archive to the calling thread."""
 
-    def __init__(self, path: Path, *, readonly: bool, size: int = POOL_SIZE) -> None:
-        if not Path(path).exists():
+    def __init__(self, path: str | Path, *, readonly: bool, size: int = POOL_SIZE) -> None:
+        # a file that is not there is not created by serving it (a server URL is not a file)
+        if "://" not in str(path) and not Path(path).exists():
             raise ArchiveError(f"{path}: no archive here; translate something into it first.")
-        self.path = Path(path)
+        self.path = path
         self.readonly = readonly
         self._free: queue.LifoQueue[Archive] = queue.LifoQueue()
         self._opened: list[Archive] = []
