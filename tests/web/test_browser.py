@@ -244,13 +244,34 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
+# Injected markup in the fixture sets window.__pwned: this trap (run before any page script,
+# outside the page's CSP) logs a console error the moment it is set, on any page, even one the
+# test has already left.
+PWNED_TRAP = """
+Object.defineProperty(window, "__pwned", {
+  get() { return window.__pwnedValue; },
+  set(value) {
+    window.__pwnedValue = value;
+    console.error("injected script ran: window.__pwned = " + value);
+  },
+});
+"""
+
+
+def launch_browser(playwright: Playwright, profile: Path) -> BrowserContext:
+    """Chromium with a fresh profile (--user-data-dir): no cookie, no cache."""
+    context = playwright.chromium.launch_persistent_context(
+        profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+        viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(15_000)
+    context.add_init_script(PWNED_TRAP)
+    return context
+
+
 @pytest.fixture
 def browser_context(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
-    """Chromium with a fresh profile (--user-data-dir) for each test: no cookie, no cache."""
-    context = playwright.chromium.launch_persistent_context(
-        tmp_path / "chromium-profile", executable_path=str(CHROMIUM), headless=True,
-        args=CHROMIUM_ARGS, viewport=VIEWPORT, locale="en-GB")
-    context.set_default_timeout(15_000)
+    """A browser of its own for each test."""
+    context = launch_browser(playwright, tmp_path / "chromium-profile")
     yield context
     context.close()
 
@@ -381,8 +402,10 @@ def test_the_watch_sees_console_errors_exceptions_and_injected_script(
     assert len(tab.problems) == 2, tab.problems
     with pytest.raises(AssertionError, match="injected markup ran"):
         tab.open("pwned.html")
+    assert any("injected script ran" in p for p in tab.problems[2:]), tab.problems
+    tab.open("broken.html")  # the trap logged it: leaving the page does not hide it
+    assert sum("injected script ran" in p for p in tab.problems) == 1, tab.problems
     tab.problems.clear()
-    tab.page.evaluate("delete window.__pwned")
 
 
 # ---------------------------------------------------------------- the pages
@@ -631,9 +654,7 @@ def test_two_servers_on_one_archive_credit_each_reviewer(
     _, machine = review_archive.sentence(HOMS, 0)
     other_editor = "Иван Смирнов"
     other = start_server(review_archive, "--editor", other_editor)
-    second_browser = playwright.chromium.launch_persistent_context(
-        tmp_path / "second-profile", executable_path=str(CHROMIUM), headless=True,
-        args=CHROMIUM_ARGS, viewport=VIEWPORT)
+    second_browser = launch_browser(playwright, tmp_path / "second-profile")
     try:
         theirs = "New clashes broke out on the approaches to Homs on Thursday."
         mine = "Fresh fighting began outside Homs on Thursday."
@@ -678,9 +699,7 @@ def test_each_reviewer_edits_under_their_own_name(
     # One server for the team (README "Running it for a team"): each reviewer's own token.
     anna, ivan = ("Анна Петрова", "anna-7d1c9e40"), ("Иван Смирнов", "ivan-52b8f0aa")
     server = start_server(review_archive, *(f"--reviewer={n}:{t}" for n, t in (anna, ivan)))
-    second_browser = playwright.chromium.launch_persistent_context(
-        tmp_path / "second-profile", executable_path=str(CHROMIUM), headless=True,
-        args=CHROMIUM_ARGS, viewport=VIEWPORT)
+    second_browser = launch_browser(playwright, tmp_path / "second-profile")
     try:
         doc = review_archive.docs[STATEMENT]
         tabs = {anna[0]: open_tab(server.url), ivan[0]: Tab(second_browser.new_page(),
