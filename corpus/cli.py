@@ -26,9 +26,11 @@ from corpus.interchange import (
 from corpus.options import (
     DbOption,
     DocOption,
+    EditorOption,
     JsonOption,
     OutputOption,
     choice,
+    default_editor,
 )
 from corpus.search import DEFAULT_LIMIT, LANGS, Hit, Searcher, kwic_window, search
 from corpus.store import SELECTIONS, HistoryEntry, open_archive
@@ -120,6 +122,8 @@ def _print_history(title: str, entries: list[HistoryEntry], json: bool) -> None:
         if first and table.row_count:
             table.add_section()
         kind = ("▶ " if e.current else "  ") + e.kind
+        if e.editor:
+            kind += f"\n  by {e.editor}"
         if e.origin == "tm":
             kind += f"\n  from memory: #{e.source_id} ({e.source})" if e.source_id else \
                 "\n  from memory"
@@ -265,6 +269,7 @@ def edit(
     text: Annotated[str | None, typer.Argument(
         help="The corrected English; omitted: edit it in $EDITOR.", show_default=False)] = None,
     db: DbOption = None,
+    editor: EditorOption = None,
     json: JsonOption = False,
 ) -> None:
     """Correct one sentence's translation; the post-edit becomes the current translation and
@@ -275,6 +280,7 @@ def edit(
     ```
     ruen edit 1 4 "The Fourth Division withdrew from Hama."
     ruen edit 1 4            # opens $EDITOR with the current translation
+    ruen edit 1 4 "Hama was taken." --editor anna
     ```
     """
     with open_archive(db, readonly=False) as archive:
@@ -283,7 +289,8 @@ def edit(
             current = Searcher(archive).current_translation(segment)[0]
             edited = click.edit(current + "\n")
             text = None if edited is None else edited.strip()
-        stored = text is not None and archive.post_edit(doc, index, text)
+        stored = text is not None and archive.post_edit(doc, index, text,
+                                                        editor=editor or default_editor())
     if json:
         print_json({"doc": doc, "index": index, "stored": stored, "en": text})
     elif text is None:

@@ -17,6 +17,16 @@ class ArchiveOutdated(ArchiveError):
     """The archive has an older schema; opening it writable once upgrades it."""
 
 
+class EditConflict(ArchiveError):
+    """A post-edit made on a translation that is no longer the current one: nothing stored."""
+
+    def __init__(self, doc: int, index: int, *, theirs: str, yours: str, version: int) -> None:
+        super().__init__(f"{doc}:{index} was changed since you opened it; nothing stored. "
+                         f"It now reads: {theirs!r}")
+        self.doc, self.index = doc, index
+        self.theirs, self.yours, self.version = theirs, yours, version
+
+
 class QueryError(RuenError):
     """A search query cannot be understood."""
 

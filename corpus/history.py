@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from corpus import pg_search
-from corpus.errors import ArchiveError
+from corpus.errors import ArchiveError, EditConflict
 from corpus.lemma import lemma_text
 from corpus.text import normalize_source
 from corpus.types import Document, Kind, SentencePair, System
@@ -39,6 +39,7 @@ class HistoryEntry:
     origin: str = ""  # mt | tm (copied from memory) | copy | post-edit | reference
     source_id: int | None = None  # origin tm: the translation copied
     source: str = ""  # where that one is: "post-edit of 3:7"
+    editor: str | None = None  # who made a post-edit (when it was recorded)
 
 
 @dataclass(frozen=True)
@@ -65,21 +66,44 @@ class HistoryMixin:
                                f"`ruen show {doc_id}` lists them.")
         return row[0]
 
-    def post_edit(self: Archive, doc_id: int, index: int, en: str) -> bool:
-        """Store a human correction of sentence `index` of `doc_id`; it becomes the current
-        translation. False (nothing stored) when it equals the current translation."""
+    def post_edit(self: Archive, doc_id: int, index: int, en: str, *,
+                  editor: str | None = None, version: int | None = None) -> bool:
+        """Store a human correction of sentence `index` of `doc_id` by `editor`; it becomes
+        the current translation. False (nothing stored) when it equals the current translation.
+
+        `version` is the id of the current translation the editor saw (`current_version`):
+        when another translation has become current since, nothing is stored and EditConflict
+        carries both texts, so that one reviewer's save never silently overwrites another's.
+        """
         if not en.strip():
             raise ArchiveError("the new translation is empty; nothing stored.")
         with self.transaction():
             segment = self.segment_id(doc_id, index)
+            # the translation shown (a reference when there is nothing else)...
+            shown = self.db.execute(
+                f"SELECT t.id, t.en FROM translations t WHERE t.segment_id = ?"
+                f" ORDER BY {CURRENT_ORDER}, t.id DESC LIMIT 1", (segment,)).fetchone()
+            # ...and the one a post-edit replaces (references are never replaced)
             current = self.db.execute(
                 "SELECT en FROM translations WHERE segment_id = ? AND kind != 'reference'"
                 " ORDER BY kind = 'post-edit' DESC, id DESC LIMIT 1", (segment,)).fetchone()
             if current is not None and current[0] == en:
                 return False
+            shown_id, shown_en = (shown[0], shown[1]) if shown else (0, "")
+            if version is not None and version != shown_id:
+                raise EditConflict(doc_id, index, theirs=shown_en, yours=en, version=shown_id)
             self._insert_translation(segment_id=segment, system_id=None, kind="post-edit",
-                                     en=en, origin="post-edit")
+                                     en=en, origin="post-edit", editor=editor)
         return True
+
+    def current_version(self: Archive, doc_id: int, index: int) -> int:
+        """The id of a sentence's current translation (0 when it has none): what an editor
+        saw, handed back to `post_edit(version=...)`."""
+        segment = self.segment_id(doc_id, index)
+        row = self.db.execute(
+            f"SELECT t.id FROM translations t WHERE t.segment_id = ?"
+            f" ORDER BY {CURRENT_ORDER}, t.id DESC LIMIT 1", (segment,)).fetchone()
+        return row[0] if row else 0
 
     def sentence(self: Archive, doc_id: int, index: int) -> str:
         """The Russian of sentence `index` of `doc_id` (an ArchiveError naming what is missing)."""
@@ -107,7 +131,7 @@ class HistoryMixin:
         self.document(doc_id)
         rows = self.db.execute(
             """SELECT s.id AS sid, s.idx, s.ru, t.id AS tid, t.en, t.kind, t.created, t.origin,
-                      t.source_translation_id AS source, o.kind AS source_kind,
+                      t.editor, t.source_translation_id AS source, o.kind AS source_kind,
                       os.doc_id AS source_doc, os.idx AS source_idx,
                       y.model, y.revision, y.backend, y.settings
                FROM segments s JOIN translations t ON t.segment_id = s.id
@@ -133,7 +157,7 @@ class HistoryMixin:
             entries.append(HistoryEntry(
                 index=r["idx"], ru=r["ru"], en=r["en"], kind=r["kind"], system=signature_of(r),
                 created=r["created"], current=current[r["sid"]] == r["tid"], id=r["tid"],
-                origin=r["origin"], source_id=r["source"], source=source))
+                origin=r["origin"], source_id=r["source"], source=source, editor=r["editor"]))
             entries += [HistoryEntry(index=r["idx"], ru=r["ru"], en=a["en"],
                                      kind=f"{r['kind']}, {a['kind']}", system=signature_of(r),
                                      created=r["created"], current=False, score=a["score"],

@@ -9,6 +9,7 @@ here, declares numbers with `min=`/`max=` and choices with `choice(...)`;
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -63,6 +64,14 @@ def writable_output(value: Path | None) -> Path | None:
     return value
 
 
+def default_editor() -> str:
+    """Who post-edits when nobody says: the operating system's user name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
 def documents(value: Sequence[int] | None) -> list[int] | None:
     """`--doc` values, positive."""
     return at_least(1)(list(value) if value else None)
@@ -78,6 +87,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout."
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", metavar="FILE", callback=writable_output, show_default=False,
     help="Write here instead of stdout.")]
+EditorOption = Annotated[str | None, typer.Option(
+    "--editor", envvar="RUEN_EDITOR", show_default=False, metavar="NAME",
+    help="Who makes the post-edits, stored with each one [default: $RUEN_EDITOR, else your "
+         "user name].")]
 GlossaryOption = Annotated[list[Path] | None, typer.Option(
     "--glossary", "-g", show_default=False, metavar="FILE",
     help="Glossary file (TSV, CSV or TBX) over the default one and yours; repeatable, later "

@@ -241,10 +241,16 @@ def _migration_7(db: sqlite3.Connection) -> None:
         """)
 
 
+def _migration_8(db: sqlite3.Connection) -> None:
+    """Who made each post-edit (`ruen edit --editor`, `ruen serve --editor`); NULL for every
+    other translation and for post-edits stored before."""
+    db.execute("ALTER TABLE translations ADD COLUMN editor TEXT")
+
+
 # Migration N brings an archive from user_version N-1 to N. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6,
-    _migration_7]
+    _migration_7, _migration_8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

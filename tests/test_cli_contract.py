@@ -10,8 +10,15 @@ every `--help` runs, against the tiny model, on files written here.
 from __future__ import annotations
 
 import json
+import os
+import queue
+import re
 import shlex
 import shutil
+import signal
+import subprocess
+import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -334,6 +341,45 @@ def test_help_has_examples_one_per_line(path: tuple[str, ...], runner) -> None:
             f"{command_part!r} is not one line of the help at 80 columns:\n{shown.stdout}"
 
 
+# Commands that run until they are stopped (`ruen serve`): each example runs as a real process,
+# on a free port (its --port, if any, becomes 0), and must say where it listens, answer there,
+# and stop with exit 0 on SIGTERM.
+RUNS_UNTIL_STOPPED = {("serve",)}
+START_SECONDS = 90
+
+
+def _serves_until_stopped(words: list[str], env: dict[str, str]) -> None:
+    if "--port" in words:
+        words[words.index("--port") + 1] = "0"
+    else:
+        words += ["--port", "0"]
+    process = subprocess.Popen([shutil.which("ruen") or "ruen", *words[1:]],
+                               env={**os.environ, **env}, text=True, encoding="utf-8",
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr],  # type: ignore[union-attr]
+                     daemon=True).start()
+    try:
+        said = ""
+        while "Serving " not in said:
+            said = lines.get(timeout=START_SECONDS)
+            assert "error" not in said and "Traceback" not in said, said
+        url = re.search(r" at (http://\S+/)", said).group(1)  # type: ignore[union-attr]
+        url = url.replace("0.0.0.0", "127.0.0.1")  # all addresses: this machine's too
+        request = urllib.request.Request(url + "documents")
+        if "--token" in words:
+            request.add_header("Authorization", f"Bearer {words[words.index('--token') + 1]}")
+        elif "--reviewer" in words:  # NAME:TOKEN
+            token = words[words.index("--reviewer") + 1].partition(":")[2]
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200 and b'id="documents"' in response.read()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    assert process.returncode == 0
+
+
 @pytest.mark.parametrize(("path", "example"), EXAMPLES,
                          ids=[example for _, example in EXAMPLES])
 def test_every_help_example_runs(path: tuple[str, ...], example: str, workspace: Path,
@@ -350,6 +396,9 @@ def test_every_help_example_runs(path: tuple[str, ...], example: str, workspace:
     assert words[0] == "ruen"
     env = {"RUEN_DB": str(here / "archive.db"), "RUEN_MODEL": str(tiny_model),
            "HF_HUB_OFFLINE": "1", "EDITOR": "true"}
+    if path in RUNS_UNTIL_STOPPED:
+        _serves_until_stopped(words, env)
+        return
     result = runner.invoke(app, words[1:], input=stdin, env=env)
     if example in NEEDS_INTERNET:  # offline, it says what to do in one line
         _one_error_line(result, "Helsinki-NLP/opus-mt-ru-en")

@@ -32,6 +32,7 @@ from translate.glossary.cli import GlossaryOption, NoGlossaryOption, build_gloss
 from translate.job import JobReport, run_job
 from translate.model import default_model, download_model, model_summary, resolve_model
 from translate.pipeline import DocumentResult, Pipeline
+from web import cli as web_cli
 
 app = App(help="Russian→English machine translation into an aligned, searchable archive.")
 app.add_typer(corpus_cli.app)
@@ -39,6 +40,7 @@ app.add_typer(eval_cli.app)
 model_app = App(help="Download and inspect translation models.")
 app.add_typer(model_app, name="model")
 app.add_typer(glossary_cli.app, name="glossary")
+app.add_typer(web_cli.app)  # ruen serve
 
 ModelOption = Annotated[str | None, typer.Option(
     "--model", "-m", envvar="RUEN_MODEL", show_default=False,

@@ -51,7 +51,7 @@ def _fill(target: Path | str) -> None:
                      metadata={"url": "https://news.example/hama", "site": "Вестник",
                                "published": "2026-11-30", "author": "Иванов"}),
             _pairs(TEXT), BEAM4)
-        archive.post_edit(doc, 1, "A command spokesman confirmed this.")
+        archive.post_edit(doc, 1, "A command spokesman confirmed this.", editor="Анна")
         archive.import_document("ref", "ref.tsv", [
             SentencePair(doc=None, index=i, paragraph=0, ru=ru, en=f"Reference {i}.")
             for i, ru in enumerate(SENTENCES)], "reference")
@@ -72,7 +72,7 @@ def _everything(target: Path | str) -> dict[str, list[tuple]]:
         tables = {}
         for table in TABLES:
             names = [c for c in columns(archive, table)
-                     if c not in ("en_lemmas", "editor", "ru_search", "en_search")
+                     if c not in ("en_lemmas", "ru_search", "en_search")
                      and not (c == "id" and table in ("term_hits", "qa_flags"))]
             selected = ", ".join(f'"{n}"' for n in names)
             tables[table] = [tuple(r) for r in archive.db.execute(

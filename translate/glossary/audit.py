@@ -27,6 +27,8 @@ class EntryAudit:
     entry: Entry
     sentences: int = 0
     renderings: Counter[str] = field(default_factory=Counter)
+    # with `audit(..., where=True)`: (doc, index) of the sentences of each rendering
+    where: dict[str, list[tuple[int | None, int]]] = field(default_factory=dict)
 
     @property
     def consistent(self) -> bool:
@@ -68,11 +70,16 @@ def _sentence_case_folded(english: str, start: int, found: str, like: str) -> st
     return found
 
 
-def audit(glossary: Glossary, pairs: Iterable[SentencePair]) -> list[EntryAudit]:
-    """One EntryAudit per glossary entry, in glossary order (entries never seen included)."""
+def audit(glossary: Glossary, pairs: Iterable[SentencePair], *, where: bool = False
+          ) -> list[EntryAudit]:
+    """One EntryAudit per glossary entry, in glossary order (entries never seen included);
+    with `where`, each also says which sentences have which rendering."""
     audits = {entry: EntryAudit(entry) for entry in glossary.entries}
     for pair in pairs:
         for entry in dict.fromkeys(m.entry for m in glossary.match(pair.ru)):
+            found = rendering(pair.en, entry)
             audits[entry].sentences += 1
-            audits[entry].renderings[rendering(pair.en, entry)] += 1
+            audits[entry].renderings[found] += 1
+            if where:
+                audits[entry].where.setdefault(found, []).append((pair.doc, pair.index))
     return list(audits.values())
