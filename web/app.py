@@ -19,12 +19,13 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from corpus import review
+from corpus.db import is_url
 from corpus.errors import ArchiveError, EditConflict, QueryError
+from corpus.pool import ArchivePool
 from corpus.search import LANGS, Hit, search
 from corpus.store import Archive
 from translate.glossary.audit import EntryAudit, audit
 from translate.glossary.core import Glossary
-from web.pool import ArchivePool
 from web.render import highlighted, marked, marks_json, term_marks, terms_of
 from web.security import CSRF_HEADER, Guard, csrf_ok
 
@@ -114,6 +115,9 @@ class SitesCache:
 
 
 def create_app(settings: ServeSettings) -> FastAPI:
+    # serving a file that is not there does not create it (a server URL is not a file)
+    if not is_url(settings.db) and not Path(settings.db).exists():
+        raise ArchiveError(f"{settings.db}: no archive here; translate something into it first.")
     pool = ArchivePool(settings.db, readonly=settings.read_only)
     # autoescape everything: archive text is never markup
     templates = Jinja2Templates(env=jinja2.Environment(
