@@ -11,6 +11,7 @@ from corpus.ingest import STDIN, LongDocument, open_source, read_document, read_
 from corpus.parts import split_parts
 from corpus.sources import PART_CHARS, Failed, Skipped, SourceOptions
 from corpus.sources import read_source as read_input
+from corpus.store import Archive
 from corpus.types import Document, Segment
 from translate.pipeline import DocumentResult, Pipeline
 from translate.segment import segment
@@ -62,11 +63,28 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
     document read (each item of a feed) is numbered on its own.
     """
     report = report or JobReport()
+    inputs = read_inputs(sources, report, on_total, pipeline.archive, part_chars, options)
+    for number, document, segments in documents(inputs, report, part_chars):
+        result = pipeline.translate_document(document, segments)
+        report.current = ""
+        finished(number, result, report, on_result)
+    return report
+
+
+Input = tuple[int, Document | LongDocument, list[Segment] | None]
+"""An input's number, its document (or long file, read again part by part) and, for a short
+one, its sentences."""
+
+
+def read_inputs(sources: Sequence[str], report: JobReport, on_total: Callable[[int], None],
+                archive: Archive | None, part_chars: int | None = None,
+                options: SourceOptions | None = None) -> list[Input]:
+    """Every source read and segmented (counted, for a long one), the failures recorded in
+    `report`, `on_total` told the number of sentences (see `run_job`)."""
     part_chars = part_chars or PART_CHARS
     options = replace(options or SourceOptions(), part_chars=part_chars)
-    archive = pipeline.archive
     known_url = archive.document_with_url if archive is not None else (lambda url: None)
-    inputs: list[tuple[int, Document | LongDocument, list[Segment] | None]] = []
+    inputs: list[Input] = []
     total = 0
     for source in sources:
         try:
@@ -85,6 +103,15 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
         except InputError as exc:
             report.failed.append(str(exc))
     on_total(total)
+    return inputs
+
+
+def documents(inputs: Sequence[Input], report: JobReport, part_chars: int | None = None
+              ) -> Iterator[tuple[int, Document, list[Segment]]]:
+    """The documents to translate in order, each with its input's number and its sentences: a
+    long input's parts read from disk one at a time. `report.current` names the one yielded
+    last; a part that cannot be read again is recorded in `report.failed`."""
+    part_chars = part_chars or PART_CHARS
     for number, item, segments in inputs:
         parts = _parts(item, part_chars)
         while True:
@@ -98,11 +125,7 @@ def run_job(pipeline: Pipeline, sources: Sequence[str],
             report.current = document.path if segments is not None else (
                 f"{document.path} (part {document.metadata['part']}/"
                 f"{document.metadata['parts']})")
-            result = pipeline.translate_document(
-                document, segment(document.text) if segments is None else segments)
-            report.current = ""
-            _finished(number, result, report, on_result)
-    return report
+            yield number, document, segment(document.text) if segments is None else segments
 
 
 def _parts(item: Document | LongDocument, part_chars: int) -> Iterator[Document]:
@@ -110,7 +133,7 @@ def _parts(item: Document | LongDocument, part_chars: int) -> Iterator[Document]
     return read_parts(item) if isinstance(item, LongDocument) else split_parts(item, part_chars)
 
 
-def _finished(number: int, result: DocumentResult, report: JobReport,
+def finished(number: int, result: DocumentResult, report: JobReport,
               on_result: Callable[[int, DocumentResult], None]) -> None:
     if result.doc_id is None:  # no archive, so no ids: number the inputs instead
         result.pairs = [replace(p, doc=number) for p in result.pairs]
