@@ -194,7 +194,8 @@ def test_an_actor_killed_while_holding_documents_changes_nothing(
             killed.append(actor)
 
     try:
-        report = run_on_ray(pipeline, spec, sorted(map(str, folder.iterdir())), on_result=kill_after_the_first,
+        report = run_on_ray(pipeline, spec, sorted(map(str, folder.iterdir())),
+                            on_result=kill_after_the_first,
                             ray_options=RayOptions(actors=1, documents_per_call=1))
     finally:
         archive.close()
@@ -280,12 +281,13 @@ def test_bad_inputs_are_reported_as_the_local_command_reports_them(
             db = tmp_path / f"{case}{len(outcomes)}.db"
             result = _translate(runner, *inputs, "--model", str(tiny_model), "--db", str(db),
                                 "--threads", "1", "-f", "jsonl", *extra)
-            stored = _archive(db)["translations"] if db.exists() else None
-            outcomes.append((result.exit_code, result.stderr, result.stdout, stored))
+            kept = _archive(db)["translations"] if db.exists() else None
+            outcomes.append((result.exit_code, result.stderr, result.stdout, kept))
         local, on_ray = outcomes
         errors = local[1].splitlines()
         assert len(errors) == len(named) and all(
             line.startswith("error: ") and what in line
             for line, what in zip(errors, named, strict=True)), (case, local[1])
-        assert local[0] == 2 and bool(local[3]) == stored, case  # read before refused: none
+        assert local[0] == 2, case
+        assert bool(local[3]) is stored, case  # a missing input is refused before any work
         assert on_ray == local, case
