@@ -174,13 +174,18 @@ def translate(
         with progress() as bar:
             task = bar.add_task("Translating", total=None)
             pipeline.on_progress = lambda n: bar.advance(task, n)
+
+            def written(number: int, result: DocumentResult) -> None:
+                write(number, result)
+                bar.update(task, description=f"Translating ({report.documents} documents)")
+
             on_total = lambda n: bar.update(task, total=n)  # noqa: E731
             if ray is None:
-                run_job(pipeline, sources, on_result=write, report=report, on_total=on_total,
-                        options=reading)
-            else:
+                run_job(pipeline, sources, on_result=written, report=report,
+                        on_total=on_total, options=reading)
+            else:  # the same stages, decoding on Ray actors (translate.cluster)
                 run_on_ray(pipeline, EngineSpec(ref, backend, device, quantize, threads),
-                           sources, on_result=write, report=report, on_total=on_total,
+                           sources, on_result=written, report=report, on_total=on_total,
                            options=reading,
                            ray_options=RayOptions(ray, actors, temp_dir=ray_temp_dir()))
     except KeyboardInterrupt:
