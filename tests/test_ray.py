@@ -229,34 +229,29 @@ def test_a_driver_killed_mid_folder_and_started_again_finishes_without_duplicate
         tiny_model: Path, tmp_path: Path, local_run: tuple[Path, str], glossary: Path,
         folder: Path, ruen_process: Callable[..., subprocess.Popen]) -> None:
     db = tmp_path / "archive.db"
-    temp = tempfile.mkdtemp(prefix="ruen-ray-", dir="/tmp")
-    os.environ["RUEN_RAY_TMPDIR"] = temp  # inherited by the subprocesses only for this test
-    try:
-        args = [str(folder), "--model", str(tiny_model), "--db", str(db), "--threads", "1",
-                "-g", str(glossary), "--ray", "local", "--actors", "1"]
-        # every batch waits (in the actor too): the kill lands in the middle of the folder
-        process = ruen_process("translate", *args, delay=0.4)
-        deadline = time.monotonic() + TIMEOUT
-        while len(_stored(db)) < 2:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the translation never got going"
-            time.sleep(0.05)
-        family = _descendants(process.pid)
-        process.send_signal(signal.SIGKILL)
-        process.wait(TIMEOUT)
-        for leftover in family:  # the Ray instance the killed driver started
-            with suppress(OSError):
-                os.kill(leftover, signal.SIGKILL)
-        stored = _stored(db)
-        assert 2 <= len(stored) < 14
-        assert all(count == 1 for rows in stored.values() for _, count in rows)
+    # the Ray instances the drivers start keep their files in RUEN_RAY_TMPDIR (conftest)
+    args = [str(folder), "--model", str(tiny_model), "--db", str(db), "--threads", "1",
+            "-g", str(glossary), "--ray", "local", "--actors", "1"]
+    # every batch waits (in the actor too): the kill lands in the middle of the folder
+    process = ruen_process("translate", *args, delay=0.4)
+    deadline = time.monotonic() + TIMEOUT
+    while len(_stored(db)) < 2:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the translation never got going"
+        time.sleep(0.05)
+    family = _descendants(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait(TIMEOUT)
+    for leftover in family:  # the Ray instance the killed driver started
+        with suppress(OSError):
+            os.kill(leftover, signal.SIGKILL)
+    stored = _stored(db)
+    assert 2 <= len(stored) < 14
+    assert all(count == 1 for rows in stored.values() for _, count in rows)
 
-        again = ruen_process("translate", *args)
-        _, stderr = again.communicate(timeout=TIMEOUT)
-        assert again.returncode == 0, stderr
-    finally:
-        os.environ.pop("RUEN_RAY_TMPDIR", None)
-        shutil.rmtree(temp, ignore_errors=True)
+    again = ruen_process("translate", *args)
+    _, stderr = again.communicate(timeout=TIMEOUT)
+    assert again.returncode == 0, stderr
     finished = _stored(db)
     assert len(finished) == 14
     assert all(count == 1 for rows in finished.values() for _, count in rows)
@@ -291,3 +286,25 @@ def test_bad_inputs_are_reported_as_the_local_command_reports_them(
         assert local[0] == 2, case
         assert bool(local[3]) is stored, case  # a missing input is refused before any work
         assert on_ray == local, case
+
+
+def test_actors_record_their_own_system_and_a_cluster_without_gpus_is_refused(
+        local_ray: None, tiny_model: Path, tmp_path: Path, runner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from translate.cluster import _actor_system
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    ref = resolve_model(str(tiny_model), None)
+    pipeline = Pipeline(load_engine(ref, threads=1), DecodeSettings(beam=1),
+                        glossary=build_glossary(None, False))
+    # asked of a Ray worker (on GPUs, the driver's CPU engine would not know the precision)
+    asked = _actor_system(EngineSpec(ref, threads=1), pipeline, {"num_cpus": 1})
+    assert asked == pipeline.system
+
+    (tmp_path / "a.txt").write_text("Силы режима отступают.\n", encoding="utf-8")
+    db = tmp_path / "archive.db"
+    result = _translate(runner, str(tmp_path / "a.txt"), "--model", str(tiny_model), "--db",
+                        str(db), "--ray", "local", "--device", "cuda")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: --device cuda: the Ray cluster has no GPU.\n"
+    assert not result.stdout

@@ -136,7 +136,11 @@ def translate(
     terms = build_glossary(glossary, no_glossary)  # a broken glossary fails before the model loads
     ref = resolve_model(model, revision)
     with err.status(f"Loading {ref.name}…") if sys.stderr.isatty() else nullcontext():
-        engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads)
+        # With --ray the driver's engine never decodes (the actors' do): it is loaded on the CPU,
+        # which the driver always has (a CTranslate2 model's weights are not even read).
+        engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads
+                             ) if ray is None else load_engine(
+            ref, backend, quantize=quantize if device == "cpu" else None, threads=1)
     archive = None if no_archive else open_archive(db, readonly=False)
     extra = {FIXED_OUTPUT_TOKENS: bench_output_tokens} if bench_output_tokens else {}
     settings = DecodeSettings(beam=beam, max_batch_tokens=batch_tokens, extra=extra)

@@ -33,6 +33,7 @@ from typing import Any
 
 from corpus.sources import SourceOptions
 from corpus.text import normalize_source
+from corpus.types import System
 from translate.engine import load_engine
 from translate.engine.base import DecodeSettings, Engine
 from translate.errors import ClusterError
@@ -158,6 +159,8 @@ def run_on_ray(pipeline: Pipeline, spec: EngineSpec, sources: Sequence[str],
     with connected(ray_options):
         actors, resources, threads = actor_resources(spec, ray_options)
         actor_spec = EngineSpec(spec.ref, spec.backend, spec.device, spec.quantize, threads)
+        if spec.device != "cpu":  # provenance says what the actors decode with
+            pipeline.recorded_system = _actor_system(actor_spec, pipeline, resources)
         while window := list(islice(stream, ray_options.window)):
             plans: list[tuple[int, DocumentPlan]] = []
             pending: set[str] = set()
@@ -193,6 +196,21 @@ def _store(plans: Sequence[tuple[int, DocumentPlan]],
             pipeline.on_progress(len(result.pairs))
         report.current = ""
         finished(number, result, report, on_result)
+
+
+def _actor_system(spec: EngineSpec, pipeline: Pipeline, resources: dict[str, float]
+                  ) -> System:
+    """The system an actor's engine records (its device, precision), asked of the cluster:
+    the driver may have no GPU. Loading it there also converts the model once for all actors
+    (`RUEN_CACHE` on shared storage)."""
+    import ray
+
+    settings, glossary = pipeline.settings, pipeline.glossary  # not the archive: not sent
+
+    def system() -> System:
+        return Pipeline(spec.load(), settings, glossary=glossary).system
+
+    return ray.get(ray.remote(**resources)(system).remote())
 
 
 def _translate(plans: Sequence[tuple[int, DocumentPlan]], pipeline: Pipeline,

@@ -97,9 +97,14 @@ class Pipeline:
     use_memory: bool = True
     on_progress: Callable[[int], None] | None = None  # called with sentences just finished
     should_stop: Callable[[], bool] = lambda: False  # asked after every batch (Ctrl-C)
+    # The system the translations are recorded under, when the engine that decodes them is not
+    # `engine` (a Ray run on GPUs: the driver holds a CPU engine and never decodes).
+    recorded_system: System | None = None
 
     @property
     def system(self) -> System:
+        if self.recorded_system is not None:
+            return self.recorded_system
         return self.engine.system(
             self.settings, segmenter=SEGMENTER,
             glossary=self.glossary.version if self.glossary else "none",
