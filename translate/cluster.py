@@ -105,8 +105,9 @@ def connected(options: RayOptions) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
-    # Ray's own warnings and C++ logs (token auth, constructor arguments in the object store,
-    # each dataset's execution summary) are not for the reader of `ruen translate`.
+    # Ray's own warnings (token auth, each dataset's execution summary) are not for the reader
+    # of `ruen translate`. One C++ line per actor pool is left: Ray Data always puts an
+    # actor's constructor in the object store, and its core worker says so at ERROR level.
     logging.getLogger("ray").setLevel(logging.ERROR)
     more: dict[str, Any] = {}
     if options.address == LOCAL:
@@ -154,8 +155,10 @@ def run_on_ray(pipeline: Pipeline, spec: EngineSpec, sources: Sequence[str],
     engine for counting tokens and the provenance record; it never decodes); `spec` says how
     each actor loads its own engine."""
     report = report or JobReport()
-    inputs = read_inputs(sources, report, on_total, pipeline.archive, part_chars, options)
-    stream = documents(inputs, report, part_chars)
+    # Files are counted, then read again a window at a time: the driver holds a window's text.
+    inputs = read_inputs(sources, report, on_total, pipeline.archive, part_chars, options,
+                         hold=False)
+    stream = documents(inputs, report, part_chars, options)
     with connected(ray_options):
         actors, resources, threads = actor_resources(spec, ray_options)
         actor_spec = EngineSpec(spec.ref, spec.backend, spec.device, spec.quantize, threads)
