@@ -308,3 +308,31 @@ def test_actors_record_their_own_system_and_a_cluster_without_gpus_is_refused(
     assert result.exit_code == 2, result.output
     assert result.stderr == "error: --device cuda: the Ray cluster has no GPU.\n"
     assert not result.stdout
+
+
+def test_ctrl_c_stops_before_the_next_document_and_says_what_was_stored(
+        tiny_model: Path, tmp_path: Path, folder: Path,
+        ruen_process: Callable[..., subprocess.Popen]) -> None:
+    db = tmp_path / "archive.db"
+    process = ruen_process("translate", str(folder), "--model", str(tiny_model), "--db",
+                           str(db), "--threads", "1", "--ray", "local", "--format", "jsonl",
+                           delay=0.4)
+    deadline = time.monotonic() + TIMEOUT
+    while len(_stored(db)) < 1:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the translation never got going"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=TIMEOUT)
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    stored = _stored(db)
+    assert 1 <= len(stored) < 14
+    assert all(count == 1 for rows in stored.values() for _, count in rows)
+    sentences = sum(len(rows) for rows in stored.values())
+    assert len(stdout.splitlines()) == sentences  # printed exactly what was stored
+    assert (f"Interrupted: {len(stored)} document(s), {sentences} sentence(s) finished and "
+            f"stored in {db}.") in stderr
+    unfinished = sorted(set(map(str, folder.iterdir())) - set(stored))[0]
+    assert f"{unfinished} was not finished and is not stored" in stderr
