@@ -288,7 +288,7 @@ def test_bad_inputs_are_reported_as_the_local_command_reports_them(
         assert on_ray == local, case
 
 
-def test_actors_record_their_own_system_and_a_cluster_without_gpus_is_refused(
+def test_actors_record_their_own_system_and_actors_that_cannot_be_placed_are_refused(
         local_ray: None, tiny_model: Path, tmp_path: Path, runner,
         monkeypatch: pytest.MonkeyPatch) -> None:
     from translate.cluster import _actor_system
@@ -308,6 +308,17 @@ def test_actors_record_their_own_system_and_a_cluster_without_gpus_is_refused(
     assert result.exit_code == 2, result.output
     assert result.stderr == "error: --device cuda: the Ray cluster has no GPU.\n"
     assert not result.stdout
+    # an actor that could never be placed is refused, not waited for
+    result = _translate(runner, str(tmp_path / "a.txt"), "--model", str(tiny_model), "--db",
+                        str(db), "--ray", "local", "--threads", "3")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == ("error: --threads 3: an actor runs on one machine, and the largest "
+                             "in the Ray cluster has 2 CPU(s).\n")
+    result = _translate(runner, str(tmp_path / "a.txt"), "--model", str(tiny_model), "--db",
+                        str(db), "--ray", "local", "--actors", "3", "--threads", "1")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == ("error: --actors 3 of 1 thread(s) each need 3 CPUs; the Ray "
+                             "cluster has 2.\n")
 
 
 def test_ctrl_c_stops_before_the_next_document_and_says_what_was_stored(

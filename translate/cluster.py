@@ -128,7 +128,8 @@ def connected(options: RayOptions) -> Iterator[None]:
 def actor_resources(spec: EngineSpec, options: RayOptions) -> tuple[int, dict[str, float], int]:
     """(actors, each actor's Ray resources, its engine's CPU threads) for the cluster Ray is
     connected to: a GPU actor holds one GPU; a CPU actor holds `--threads` CPUs, by default an
-    equal share of the cluster's."""
+    equal share of the cluster's (at most a machine's). A pool the cluster cannot hold is
+    refused: Ray would wait for it for ever."""
     import ray
 
     resources = ray.cluster_resources()
@@ -137,10 +138,22 @@ def actor_resources(spec: EngineSpec, options: RayOptions) -> tuple[int, dict[st
         if gpus == 0:
             raise ClusterError("--device cuda: the Ray cluster has no GPU.")
         actors = options.actors or gpus
+        if actors > gpus:
+            raise ClusterError(f"--actors {actors} with --device cuda: the Ray cluster has "
+                               f"{gpus} GPU(s), one per actor.")
         return actors, {"num_gpus": 1, "num_cpus": 1}, spec.threads or 1
     cpus = int(resources.get("CPU", 1))
+    # An actor lives on one machine: more threads than the largest one has would never start.
+    largest = max((int(node["Resources"].get("CPU", 0)) for node in ray.nodes()
+                   if node.get("Alive")), default=cpus)
     actors = options.actors or 1
-    threads = spec.threads or max(1, cpus // actors)
+    threads = spec.threads or max(1, min(largest, cpus // actors))
+    if threads > largest:
+        raise ClusterError(f"--threads {threads}: an actor runs on one machine, and the "
+                           f"largest in the Ray cluster has {largest} CPU(s).")
+    if actors * threads > cpus:
+        raise ClusterError(f"--actors {actors} of {threads} thread(s) each need "
+                           f"{actors * threads} CPUs; the Ray cluster has {cpus}.")
     return actors, {"num_cpus": threads}, threads
 
 
