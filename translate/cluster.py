@@ -33,16 +33,16 @@ from typing import Any
 
 from corpus.sources import SourceOptions
 from corpus.text import normalize_source
-from corpus.types import System
+from corpus.types import Segment, SentencePair, System
 from translate.engine import load_engine
 from translate.engine.base import DecodeSettings, Engine
 from translate.errors import ClusterError
 from translate.job import JobReport, documents, finished, read_inputs
 from translate.model import ModelRef
 from translate.pipeline import (
+    Check,
     DocumentPlan,
     DocumentResult,
-    Enforced,
     Interrupted,
     Pipeline,
     TermPolicy,
@@ -78,17 +78,24 @@ class RayOptions:
 
 
 class DocumentTranslator:
-    """A Ray actor: one loaded engine and the glossary; translates documents' sentences."""
+    """A Ray actor: one loaded engine, the glossary and the QA checks. Gets a document's
+    sentences left to the model, returns them translated, checked and recorded under `system`
+    (the driver's: the one its archive stores) as `Pipeline.decoded` pairs."""
 
     def __init__(self, spec: EngineSpec, settings: DecodeSettings,
-                 glossary: TermPolicy | None) -> None:
-        self.pipeline = Pipeline(spec.load(), settings, glossary=glossary)
+                 glossary: TermPolicy | None, checks: Sequence[Check], system: System) -> None:
+        self.pipeline = Pipeline(spec.load(), settings, glossary=glossary, checks=checks,
+                                 recorded_system=system)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        done = [pickle.dumps(self.pipeline.enforced(pickle.loads(work)))
-                for work in batch["work"]]
+        done = []
+        for work in batch["work"]:
+            segments: list[Segment] = pickle.loads(work)
+            outputs = self.pipeline.enforced([s.ru for s in segments])
+            pairs = self.pipeline.decoded(segments, range(len(segments)), outputs)
+            done.append(pickle.dumps([pairs[i] for i in range(len(segments))]))
         return {"key": batch["key"], "done": np.array(done, dtype=object)}
 
 
@@ -192,14 +199,14 @@ def run_on_ray(pipeline: Pipeline, spec: EngineSpec, sources: Sequence[str],
 
 
 def _store(plans: Sequence[tuple[int, DocumentPlan]],
-           translated: Iterator[tuple[int, list[Enforced]]], pipeline: Pipeline,
+           translated: Iterator[tuple[int, list[SentencePair]]], pipeline: Pipeline,
            report: JobReport, on_result: Callable[[int, DocumentResult], None]) -> None:
     """Store a window's documents in input order, each as soon as its translation is back."""
     for key, (number, plan) in enumerate(plans):
         report.current = _label(plan)
         if pipeline.should_stop():  # Ctrl-C: the documents stored so far stay
             raise Interrupted
-        done: list[Enforced] = []
+        done: list[SentencePair] = []
         if plan.todo:
             done_key, done = next(translated)
             if done_key != key:
@@ -231,12 +238,12 @@ def _actor_system(spec: EngineSpec, pipeline: Pipeline, resources: dict[str, flo
 
 def _translate(plans: Sequence[tuple[int, DocumentPlan]], pipeline: Pipeline,
                spec: EngineSpec, actors: int, resources: dict[str, float],
-               per_call: int) -> Iterator[tuple[int, list[Enforced]]]:
+               per_call: int) -> Iterator[tuple[int, list[SentencePair]]]:
     """The model's output for each plan with sentences left, in order, as the actors finish."""
     import ray
     from ray.data import ActorPoolStrategy, DataContext
 
-    work = [{"key": key, "work": pickle.dumps(plan.sources)}
+    work = [{"key": key, "work": pickle.dumps([plan.segments[i] for i in plan.todo])}
             for key, (_, plan) in enumerate(plans) if plan.todo]
     if not work:
         return
@@ -249,7 +256,8 @@ def _translate(plans: Sequence[tuple[int, DocumentPlan]], pipeline: Pipeline,
                                   ).map_batches(
         DocumentTranslator, batch_size=per_call, batch_format="numpy",
         fn_constructor_kwargs={"spec": spec, "settings": pipeline.settings,
-                               "glossary": pipeline.glossary},
+                               "glossary": pipeline.glossary, "checks": pipeline.checks,
+                               "system": pipeline.system},
         compute=ActorPoolStrategy(size=actors), **resources)
     try:
         for row in dataset.iter_rows():

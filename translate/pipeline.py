@@ -119,7 +119,8 @@ class Pipeline:
         plan = self.plan(document, segment(document.text) if segments is None else segments)
         if plan.decided and self.on_progress:
             self.on_progress(len(plan.decided))
-        return self.finish(plan, dict(zip(plan.todo, self.enforced(plan.sources), strict=True)))
+        return self.finish(plan, self.decoded(plan.segments, plan.todo,
+                                              self.enforced(plan.sources)))
 
     def plan(self, document: Document, segments: Sequence[Segment],
              pending: Collection[str] = ()) -> DocumentPlan:
@@ -148,22 +149,27 @@ class Pipeline:
                 todo.append(i)
         return DocumentPlan(document, segments, decided, todo)
 
-    def finish(self, plan: DocumentPlan, translated: Mapping[int, Enforced]) -> DocumentResult:
-        """The document's pairs, from the plan and the model's output for its `todo` positions
-        (`translated`: position -> output), stored in one transaction when there is an
-        archive."""
-        system = self.system
-        decided = dict(plan.decided)
-        for i in plan.todo:
-            done = translated[i]
-            decided[i] = self._pair(plan.segments[i], done.en, done.terms, origin="mt",
-                                    system=system.signature, score=done.score,
-                                    alternatives=done.alternatives)
+    def decoded(self, segments: Sequence[Segment], positions: Sequence[int],
+                outputs: Sequence[Enforced]) -> dict[int, SentencePair]:
+        """The model's outputs (`enforced`) for the sentences at `positions` as pairs, QA
+        checks run: what `finish` needs of the model. It needs no archive, so in a Ray run the
+        actor does it, and the driver, which stores, has less to do."""
+        signature = self.system.signature
+        return {i: self._pair(segments[i], done.en, done.terms, origin="mt", system=signature,
+                              score=done.score, alternatives=done.alternatives)
+                for i, done in zip(positions, outputs, strict=True)}
+
+    def finish(self, plan: DocumentPlan, translated: Mapping[int, SentencePair]
+               ) -> DocumentResult:
+        """The document's pairs, from the plan and the model's for its `todo` positions
+        (`translated`: position -> pair, see `decoded`), stored in one transaction when there
+        is an archive."""
+        decided = {**plan.decided, **{i: translated[i] for i in plan.todo}}
         pairs = [decided[i] for i in range(len(plan.segments))]
         document = plan.document
         doc_id = None
         if self.archive is not None:
-            doc_id = self.archive.save_document(document, pairs, system)
+            doc_id = self.archive.save_document(document, pairs, self.system)
             pairs = [replace(p, doc=doc_id) for p in pairs]
         return DocumentResult(replace(document, id=doc_id), doc_id, pairs,
                               reused=sum(1 for p in pairs if p.origin == "tm"))
