@@ -2,12 +2,14 @@
 
 The driver reads and segments the inputs with the local run's code (`translate.job`), consults
 translation memory (`Pipeline.plan`), and sends each document's remaining sentences through Ray
-Data's `map_batches` to a pool of actors, each holding one loaded engine and the glossary; an
-actor runs `Pipeline.enforced` on them, the very call a local run makes for that document, so
-the batches it decodes are the local run's batches and the output is the same sentence for
-sentence (decoding depends on a batch's neighbours through padding: that is why the unit sent
-is a document's sentences, never a mix of documents). The driver stores each document in input
-order with `Pipeline.finish`, one transaction per document, as the local run does.
+Data's `map_batches` to a pool of actors, each holding one loaded engine, the glossary and the
+QA checks; an actor runs `Pipeline.enforced` and `Pipeline.decoded` on them, the very calls a
+local run makes for that document, so the batches it decodes are the local run's batches and
+the output is the same sentence for sentence (decoding depends on a batch's neighbours through
+padding: that is why the unit sent is a document's sentences, never a mix of documents). The
+driver stores each document in input order with `Pipeline.finish`, one transaction per
+document, as the local run does; it never decodes, and checks nothing the actors checked, so
+that one driver can keep many actors busy.
 
 Within a run a sentence repeated in a later document is not sent again: the local run would
 find it in memory, stored by the earlier document, so `plan` leaves it as `pending`, and when the
