@@ -1,7 +1,7 @@
 """Ray's cost on one machine: the same folder by `ruen translate` and by `ruen translate --ray`.
 
-    python -m bench.on_ray                        # 300 documents, about 10 minutes on 2 cores
-    python -m bench.on_ray --json ray.json --repeat 2
+    python -m bench.on_ray                       # 300 documents, 15 minutes on a busy 2-core box
+    python -m bench.on_ray --repeat 2 --json ray.json     # the README's table
 
 The folder is 300 generated news-like documents (`bench.translate.generate_document`, 3 to 9
 sentences each) and the model has opus-mt-ru-en's shape with random weights, decoding exactly
