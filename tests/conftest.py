@@ -17,6 +17,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -177,6 +178,18 @@ def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RUEN_CACHE", str(cache))
         yield cache
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ray_temp_dir() -> Iterator[Path]:
+    """RUEN_RAY_TMPDIR for the session: a `ruen translate --ray local` run by a test keeps its
+    Ray session files here, not in /tmp/ray beside other users' Ray instances (short: Ray's
+    socket paths must fit in 107 bytes, pytest's temporary folders can be longer)."""
+    temp = Path(tempfile.mkdtemp(prefix="ruen-ray-", dir="/tmp"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RUEN_RAY_TMPDIR", str(temp))
+        yield temp
+    shutil.rmtree(temp, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -24,6 +24,7 @@ from corpus.store import Archive, open_archive
 from eval import cli as eval_cli
 from eval.qa import DEFAULT_CHECKS
 from translate import __version__
+from translate.cluster import EngineSpec, RayOptions, ray_temp_dir, run_on_ray
 from translate.engine import BACKENDS, FIXED_OUTPUT_TOKENS, DecodeSettings, load_engine
 from translate.engine.cache import ensure_converted
 from translate.engine.ctranslate2 import COMPUTE_TYPES, default_compute_type
@@ -105,6 +106,14 @@ def translate(
     )] = 20.0,
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
+    ray: Annotated[str | None, typer.Option(
+        "--ray", metavar="ADDRESS", show_default=False,
+        help="Decode on a Ray cluster: local (start one on this machine for this run), auto "
+             "(the one `ray start` began here) or its address (ray://host:10001). Needs "
+             "pip install 'ruen[ray]'.")] = None,
+    actors: Annotated[int | None, typer.Option(
+        min=1, help="With --ray: engines decoding side by side [default: one per GPU with "
+                    "--device cuda, else one]; --threads is per actor")] = None,
     bench_output_tokens: Annotated[int | None, typer.Option(
         "--bench-output-tokens", hidden=True, min=1,
         help="Benchmarks only: decode exactly N tokens per sentence")] = None,
@@ -121,6 +130,7 @@ def translate(
     ruen translate article.txt -g mine.tsv --format jsonl -o article.jsonl
     ruen translate page.html
     ruen translate page.html --html all
+    ruen translate articles/ --ray local --actors 2 --threads 1
     ```
     """
     reading = SourceOptions(html=html, refetch=refetch, fetch=FetchSettings(timeout=timeout))
@@ -128,7 +138,11 @@ def translate(
     terms = build_glossary(glossary, no_glossary)  # a broken glossary fails before the model loads
     ref = resolve_model(model, revision)
     with err.status(f"Loading {ref.name}…") if sys.stderr.isatty() else nullcontext():
-        engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads)
+        # With --ray the driver's engine never decodes (the actors' do): it is loaded on the CPU,
+        # which the driver always has (a CTranslate2 model's weights are not even read).
+        engine = load_engine(ref, backend, device=device, quantize=quantize, threads=threads
+                             ) if ray is None else load_engine(
+            ref, backend, quantize=quantize if device == "cpu" else None, threads=1)
     archive = None if no_archive else open_archive(db, readonly=False)
     extra = {FIXED_OUTPUT_TOKENS: bench_output_tokens} if bench_output_tokens else {}
     settings = DecodeSettings(beam=beam, max_batch_tokens=batch_tokens, extra=extra)
@@ -166,8 +180,20 @@ def translate(
         with progress() as bar:
             task = bar.add_task("Translating", total=None)
             pipeline.on_progress = lambda n: bar.advance(task, n)
-            run_job(pipeline, sources, on_result=write, report=report,
-                    on_total=lambda n: bar.update(task, total=n), options=reading)
+
+            def written(number: int, result: DocumentResult) -> None:
+                write(number, result)
+                bar.update(task, description=f"Translating ({report.documents} documents)")
+
+            on_total = lambda n: bar.update(task, total=n)  # noqa: E731
+            if ray is None:
+                run_job(pipeline, sources, on_result=written, report=report,
+                        on_total=on_total, options=reading)
+            else:  # the same stages, decoding on Ray actors (translate.cluster)
+                run_on_ray(pipeline, EngineSpec(ref, backend, device, quantize, threads),
+                           sources, on_result=written, report=report, on_total=on_total,
+                           options=reading,
+                           ray_options=RayOptions(ray, actors, temp_dir=ray_temp_dir()))
     except KeyboardInterrupt:
         note(_interrupted(report, archive))
         raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -9,3 +9,7 @@ class ModelUnavailable(RuenError):
 
 class EngineError(RuenError):
     """A backend cannot be used as asked (not installed, no GPU, unsupported option)."""
+
+
+class ClusterError(RuenError):
+    """A Ray cluster cannot be reached or used (`ruen translate --ray`)."""

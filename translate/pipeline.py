@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -72,6 +72,21 @@ class DocumentResult:
     reused: int = 0  # sentences taken from translation memory
 
 
+@dataclass(frozen=True)
+class DocumentPlan:
+    """A document's sentences before decoding: the positions already decided (copies and
+    memory) and the positions left to the model, in order (`sources` are their Russian)."""
+
+    document: Document
+    segments: Sequence[Segment]
+    decided: dict[int, SentencePair]
+    todo: list[int]
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.segments[i].ru for i in self.todo]
+
+
 @dataclass
 class Pipeline:
     engine: Engine
@@ -82,9 +97,14 @@ class Pipeline:
     use_memory: bool = True
     on_progress: Callable[[int], None] | None = None  # called with sentences just finished
     should_stop: Callable[[], bool] = lambda: False  # asked after every batch (Ctrl-C)
+    # The system the translations are recorded under, when the engine that decodes them is not
+    # `engine` (a Ray run on GPUs: the driver holds a CPU engine and never decodes).
+    recorded_system: System | None = None
 
     @property
     def system(self) -> System:
+        if self.recorded_system is not None:
+            return self.recorded_system
         return self.engine.system(
             self.settings, segmenter=SEGMENTER,
             glossary=self.glossary.version if self.glossary else "none",
@@ -92,9 +112,22 @@ class Pipeline:
 
     def translate_document(self, document: Document,
                            segments: Sequence[Segment] | None = None) -> DocumentResult:
-        """Translate and store one document (`segments`: its sentences, if already split)."""
+        """Translate and store one document (`segments`: its sentences, if already split):
+        `plan`, `enforced` for the sentences left to the model, `finish`. A Ray run
+        (`translate.cluster`) calls the same three stages, the middle one on an actor."""
         self._stop_if_asked()
-        segments = segment(document.text) if segments is None else segments
+        plan = self.plan(document, segment(document.text) if segments is None else segments)
+        if plan.decided and self.on_progress:
+            self.on_progress(len(plan.decided))
+        return self.finish(plan, self.decoded(plan.segments, plan.todo,
+                                              self.enforced(plan.sources)))
+
+    def plan(self, document: Document, segments: Sequence[Segment],
+             pending: Collection[str] = ()) -> DocumentPlan:
+        """What is decided without the model: sentences with no Cyrillic are copied, the ones
+        translation memory has are reused; the rest is the model's (`todo`). A sentence whose
+        normalised source is in `pending` (being translated for an earlier document of the same
+        run) is neither: memory will have it once that document is stored."""
         sources = [s.ru for s in segments]
         system = self.system
         memory: dict[str, MemoryHit] = {}
@@ -107,23 +140,36 @@ class Pipeline:
                 # English, Arabic, numbers, URLs: the model would only garble them; the reader
                 # gets them as they are (flagged in `_flags` when they have letters).
                 decided[i] = self._pair(s, s.ru, origin="copy")
-            elif (hit := memory.get(normalize_source(s.ru))) is not None:
+            elif (hit := memory.get(key := normalize_source(s.ru))) is not None:
                 terms = self.glossary.check(s.ru, hit.en) if self.glossary else ()
                 decided[i] = self._pair(  # a reused post-edit stays a post-edit
                     s, hit.en, terms, origin="tm", kind=hit.kind, source_id=hit.translation_id,
                     system=system.signature if hit.kind == "mt" else "")
-            else:
+            elif key not in pending or not self.use_memory or self.archive is None:
                 todo.append(i)
-        if decided and self.on_progress:
-            self.on_progress(len(decided))
-        for i, done in zip(todo, self.enforced([sources[i] for i in todo]), strict=True):
-            decided[i] = self._pair(segments[i], done.en, done.terms, origin="mt",
-                                    system=system.signature, score=done.score,
-                                    alternatives=done.alternatives)
-        pairs = [decided[i] for i in range(len(segments))]
+        return DocumentPlan(document, segments, decided, todo)
+
+    def decoded(self, segments: Sequence[Segment], positions: Sequence[int],
+                outputs: Sequence[Enforced]) -> dict[int, SentencePair]:
+        """The model's outputs (`enforced`) for the sentences at `positions` as pairs, QA
+        checks run: what `finish` needs of the model. It needs no archive, so in a Ray run the
+        actor does it, and the driver, which stores, has less to do."""
+        signature = self.system.signature
+        return {i: self._pair(segments[i], done.en, done.terms, origin="mt", system=signature,
+                              score=done.score, alternatives=done.alternatives)
+                for i, done in zip(positions, outputs, strict=True)}
+
+    def finish(self, plan: DocumentPlan, translated: Mapping[int, SentencePair]
+               ) -> DocumentResult:
+        """The document's pairs, from the plan and the model's for its `todo` positions
+        (`translated`: position -> pair, see `decoded`), stored in one transaction when there
+        is an archive."""
+        decided = {**plan.decided, **{i: translated[i] for i in plan.todo}}
+        pairs = [decided[i] for i in range(len(plan.segments))]
+        document = plan.document
         doc_id = None
         if self.archive is not None:
-            doc_id = self.archive.save_document(document, pairs, system)
+            doc_id = self.archive.save_document(document, pairs, self.system)
             pairs = [replace(p, doc=doc_id) for p in pairs]
         return DocumentResult(replace(document, id=doc_id), doc_id, pairs,
                               reused=sum(1 for p in pairs if p.origin == "tm"))
