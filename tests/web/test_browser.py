@@ -228,7 +228,7 @@ def served(review_archive: Review) -> Iterator[Served]:
 # ---------------------------------------------------------------- the browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # its event loop must not outlive this module's tests
 def playwright() -> Iterator[Playwright]:
     missing = None
     if sync_playwright is None:
