@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 import ray
@@ -70,13 +71,19 @@ def _news(folder: Path, count: int) -> Path:
     return folder
 
 
-def _archive(db: Path) -> dict[str, list[tuple]]:
-    """Everything the archive says about the run, without ids' order-free parts and times:
-    documents, sentences, translations with their system, origin, score and the translation
-    they copy, term statuses, QA flags and alternatives."""
-    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+def _archive(db: Path | str) -> dict[str, list[tuple]]:
+    """Everything the archive (a file or a PostgreSQL URL) says about the run, without ids'
+    order-free parts and times: documents, sentences, translations with their system, origin,
+    score and the translation they copy, term statuses, QA flags and alternatives."""
+    if isinstance(db, str):
+        import psycopg
+
+        connect: Callable[[], Any] = lambda: psycopg.connect(db)  # noqa: E731
+    else:
+        connect = lambda: sqlite3.connect(f"file:{db}?mode=ro", uri=True)  # noqa: E731
+    with closing(connect()) as con:
         def rows(sql: str) -> list[tuple]:
-            return con.execute(sql).fetchall()
+            return [tuple(row) for row in con.execute(sql).fetchall()]
         return {
             "documents": rows("SELECT id, path, title, sha256 FROM documents ORDER BY id"),
             "segments": rows("SELECT id, doc_id, idx, paragraph, start, \"end\", ru"
@@ -145,6 +152,38 @@ def test_a_folder_on_ray_gives_exactly_the_local_archive(
     for table in local:
         assert mine[table] == local[table], table
     assert result.stdout == local_run[1]  # what the reader sees, in the same order
+
+
+def test_on_postgresql_a_writer_actor_stores_exactly_the_local_archive(
+        local_ray: None, tiny_model: Path, folder: Path, glossary: Path, pg_db: str,
+        postgres, runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corpus.store import Archive
+
+    local_db = postgres.new_archive()
+    stored_here: list[str] = []  # documents this process (the driver) stored
+    save = Archive.save_document
+
+    def counted(self: Archive, document, *args, **kwargs):
+        stored_here.append(document.path)
+        return save(self, document, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "save_document", counted)
+    monkeypatch.setenv("RUEN_GLOSSARY", str(folder.parent / "none.tsv"))
+    common = [str(folder), "--model", str(tiny_model), "--threads", "1", "-g", str(glossary),
+              "-f", "jsonl"]
+    local = _translate(runner, *common, "--db", local_db)
+    assert local.exit_code == 0, local.output
+    assert len(stored_here) == 14  # the counter sees a store where there is one
+    stored_here.clear()
+    on_ray = _translate(runner, *common, "--db", pg_db, "--ray", "local", "--actors", "2")
+    assert on_ray.exit_code == 0, on_ray.output
+    assert stored_here == []  # every document was stored by the writer actor
+    mine, theirs = _archive(pg_db), _archive(local_db)
+    assert len(mine["documents"]) == 14
+    assert {row[4] for row in mine["translations"]} == {"mt", "tm", "copy"}
+    for table in theirs:
+        assert mine[table] == theirs[table], table
+    assert on_ray.stdout == local.stdout
 
 
 def _descendants(pid: int) -> list[int]:

@@ -6,10 +6,14 @@ Data's `map_batches` to a pool of actors, each holding one loaded engine, the gl
 QA checks; an actor runs `Pipeline.enforced` and `Pipeline.decoded` on them, the very calls a
 local run makes for that document, so the batches it decodes are the local run's batches and
 the output is the same sentence for sentence (decoding depends on a batch's neighbours through
-padding: that is why the unit sent is a document's sentences, never a mix of documents). The
-driver stores each document in input order with `Pipeline.finish`, one transaction per
-document, as the local run does; it never decodes, and checks nothing the actors checked, so
-that one driver can keep many actors busy.
+padding: that is why the unit sent is a document's sentences, never a mix of documents). Each
+document is stored in input order with `Pipeline.finish`, one transaction per document, as the
+local run does: on SQLite by the driver (one writer to the file); on PostgreSQL by a writer
+actor (`DocumentWriter`) that holds its own connection, so that the driver only plans, counts
+and reports. The writes stay in input order on one writer because a document's re-plan must
+see the documents before it stored (below), and so the ids are the local run's. The driver
+never decodes, and checks nothing the actors checked, so that one driver can keep many actors
+busy.
 
 Within a run a sentence repeated in a later document is not sent again: the local run would
 find it in memory, stored by the earlier document, so `plan` leaves it as `pending`, and when the
@@ -28,7 +32,7 @@ import logging
 import os
 import pickle
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -99,6 +103,30 @@ class DocumentTranslator:
             pairs = self.pipeline.decoded(segments, range(len(segments)), outputs)
             done.append(pickle.dumps([pairs[i] for i in range(len(segments))]))
         return {"key": batch["key"], "done": np.array(done, dtype=object)}
+
+
+class DocumentWriter:
+    """A Ray actor that stores documents in a PostgreSQL archive, opened once, in the order the
+    driver sends them (an actor runs one caller's calls in order): the driver's `plan` again,
+    now that the documents before are stored, then `finish`, one transaction per document."""
+
+    def __init__(self, target: str, settings: DecodeSettings, glossary: TermPolicy | None,
+                 checks: Sequence[Check], system: System, use_memory: bool) -> None:
+        from corpus.store import open_archive
+
+        # no engine: `plan` and `finish` only need the system the translations are recorded
+        # under, which the driver says
+        self.pipeline = Pipeline(None, settings, archive=open_archive(target, readonly=False),  # type: ignore[arg-type]
+                                 glossary=glossary, checks=checks, use_memory=use_memory,
+                                 recorded_system=system)
+
+    def store(self, plan: DocumentPlan, done: list[SentencePair]) -> DocumentResult:
+        final = self.pipeline.plan(plan.document, plan.segments)
+        return self.pipeline.finish(final, dict(zip(plan.todo, done, strict=True)))
+
+    def close(self) -> None:
+        if self.pipeline.archive is not None:
+            self.pipeline.archive.close()
 
 
 @contextmanager
@@ -186,23 +214,66 @@ def run_on_ray(pipeline: Pipeline, spec: EngineSpec, sources: Sequence[str],
         actor_spec = EngineSpec(spec.ref, spec.backend, spec.device, spec.quantize, threads)
         if spec.device != "cpu":  # provenance says what the actors decode with
             pipeline.recorded_system = _actor_system(actor_spec, pipeline, resources)
-        while window := list(islice(stream, ray_options.window)):
-            plans: list[tuple[int, DocumentPlan]] = []
-            pending: set[str] = set()
-            for number, document, segments in window:
-                plan = pipeline.plan(document, segments, pending)
-                pending |= {normalize_source(ru) for ru in plan.sources}
-                plans.append((number, plan))
-            translated = _translate(plans, pipeline, actor_spec, actors, resources,
-                                    ray_options.documents_per_call)
-            with closing(translated):  # stopped while Ray is up, also after Ctrl-C
-                _store(plans, translated, pipeline, report, on_result)
+        with _writer(pipeline) as store:
+            _run(stream, pipeline, actor_spec, actors, resources, ray_options, report,
+                 on_result, store)
     return report
+
+
+def _run(stream: Iterator[Any], pipeline: Pipeline, actor_spec: EngineSpec, actors: int,
+         resources: dict[str, float], ray_options: RayOptions, report: JobReport,
+         on_result: Callable[[int, DocumentResult], None],
+         store: Callable[[DocumentPlan, list[SentencePair]], DocumentResult]) -> None:
+    while window := list(islice(stream, ray_options.window)):
+        plans: list[tuple[int, DocumentPlan]] = []
+        pending: set[str] = set()
+        for number, document, segments in window:
+            plan = pipeline.plan(document, segments, pending)
+            pending |= {normalize_source(ru) for ru in plan.sources}
+            plans.append((number, plan))
+        translated = _translate(plans, pipeline, actor_spec, actors, resources,
+                                ray_options.documents_per_call)
+        with closing(translated):  # stopped while Ray is up, also after Ctrl-C
+            _store(plans, translated, pipeline, report, on_result, store)
+
+
+@contextmanager
+def _writer(pipeline: Pipeline
+            ) -> Iterator[Callable[[DocumentPlan, list[SentencePair]], DocumentResult]]:
+    """How a document is stored: by the driver (SQLite, or no archive), or by a writer actor
+    with a connection of its own (PostgreSQL)."""
+    archive = pipeline.archive
+    if archive is None or archive.backend != "postgresql":
+        def here(plan: DocumentPlan, done: list[SentencePair]) -> DocumentResult:
+            # Asked again now that the documents before it are stored: what `pending`
+            # left out is in memory, as a local run would have found it.
+            final = pipeline.plan(plan.document, plan.segments)
+            return pipeline.finish(final, dict(zip(plan.todo, done, strict=True)))
+        yield here
+        return
+    import ray
+
+    writer = ray.remote(num_cpus=0)(DocumentWriter).remote(
+        str(archive.target), pipeline.settings, pipeline.glossary, pipeline.checks,
+        pipeline.system, pipeline.use_memory)
+
+    def there(plan: DocumentPlan, done: list[SentencePair]) -> DocumentResult:
+        try:
+            return ray.get(writer.store.remote(plan, done))
+        except ray.exceptions.RayTaskError as exc:  # the archive's error, as a local run's
+            raise exc.as_instanceof_cause() from None
+    try:
+        yield there
+    finally:
+        with suppress(Exception):  # its connection closes with it
+            ray.get(writer.close.remote(), timeout=30)
+        ray.kill(writer)
 
 
 def _store(plans: Sequence[tuple[int, DocumentPlan]],
            translated: Iterator[tuple[int, list[SentencePair]]], pipeline: Pipeline,
-           report: JobReport, on_result: Callable[[int, DocumentResult], None]) -> None:
+           report: JobReport, on_result: Callable[[int, DocumentResult], None],
+           store: Callable[[DocumentPlan, list[SentencePair]], DocumentResult]) -> None:
     """Store a window's documents in input order, each as soon as its translation is back."""
     for key, (number, plan) in enumerate(plans):
         report.current = _label(plan)
@@ -213,10 +284,7 @@ def _store(plans: Sequence[tuple[int, DocumentPlan]],
             done_key, done = next(translated)
             if done_key != key:
                 raise RuntimeError(f"Ray returned document {done_key} for {key}")
-        # Asked again now that the documents before it are stored: what `pending`
-        # left out is in memory, as a local run would have found it.
-        final = pipeline.plan(plan.document, plan.segments)
-        result = pipeline.finish(final, dict(zip(plan.todo, done, strict=True)))
+        result = store(plan, done)
         if pipeline.on_progress:
             pipeline.on_progress(len(result.pairs))
         report.current = ""
