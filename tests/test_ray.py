@@ -386,3 +386,65 @@ def test_ctrl_c_stops_before_the_next_document_and_says_what_was_stored(
             f"stored in {db}.") in stderr
     unfinished = sorted(set(map(str, folder.iterdir())) - set(stored))[0]
     assert f"{unfinished} was not finished and is not stored" in stderr
+
+
+def test_a_jsonl_or_parquet_manifest_gives_exactly_the_archive_of_the_files(
+        local_ray: None, local_run: tuple[Path, str], tiny_model: Path, folder: Path,
+        glossary: Path, tmp_path: Path, runner) -> None:
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted(folder.iterdir())
+    # the texts themselves, named by their files; the last one by its path only (read there)
+    rows: list[dict[str, Any]] = [{"path": str(f), "text": f.read_text(encoding="utf-8")}
+                                  for f in files[:-1]] + [{"path": str(files[-1])}]
+    jsonl = tmp_path / "news.jsonl"
+    jsonl.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                     encoding="utf-8")
+    parquet = tmp_path / "news.parquet"
+    pq.write_table(pa.Table.from_pylist([{"path": r["path"], "text": r.get("text")}
+                                         for r in rows]), parquet)
+    for manifest in (jsonl, parquet):
+        db = tmp_path / f"{manifest.suffix[1:]}.db"
+        result = _translate(runner, str(manifest), "--model", str(tiny_model), "--db", str(db),
+                            "--threads", "1", "-g", str(glossary), "-f", "jsonl",
+                            "--ray", "local", "--actors", "2")
+        assert result.exit_code == 0, (manifest, result.output)
+        mine, local = _archive(db), _archive(local_run[0])
+        assert len(mine["documents"]) == 14
+        for table in local:
+            assert mine[table] == local[table], (manifest.name, table)
+        assert result.stdout == local_run[1], manifest.name
+
+
+def test_bad_manifest_rows_are_reported_and_the_others_translated(
+        local_ray: None, tiny_model: Path, tmp_path: Path, runner) -> None:
+    import json
+
+    manifest = tmp_path / "feed.jsonl"
+    rows = [{"text": f"{HAMA} «Мы уходим», — сказал он.", "title": "Хама освобождена",
+             "author": "Иван Петров", "url": "https://example.org/hama"},
+            {"title": "без текста"},
+            {"text": "   ", "path": "blank.txt"},
+            {"path": str(tmp_path / "nowhere.txt")}]
+    manifest.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                        encoding="utf-8")
+    db = tmp_path / "archive.db"
+    result = _translate(runner, str(manifest), "--model", str(tiny_model), "--db", str(db),
+                        "--threads", "1", "--ray", "local")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = result.stderr.splitlines()
+    assert len(errors) == 3, result.stderr
+    assert errors[0] == f"error: {manifest}: row 2: neither a text nor a path or url."
+    assert errors[1] == f"error: {manifest}: row 3: an empty text, nothing to translate."
+    assert errors[2].startswith("error: ") and "nowhere.txt" in errors[2]
+    documents = _archive(db)["documents"]
+    assert [(path, title) for _, path, title, _ in documents] == [
+        ("https://example.org/hama", "Хама освобождена")]
+    with closing(sqlite3.connect(db)) as con:
+        author, url = con.execute("SELECT json_extract(metadata, '$.author'),"
+                                  " json_extract(metadata, '$.url') FROM documents").fetchone()
+    assert (author, url) == ("Иван Петров", "https://example.org/hama")

@@ -35,11 +35,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
+from corpus.errors import InputError
 from corpus.sources import SourceOptions
 from corpus.text import normalize_source
-from corpus.types import Segment, SentencePair, System
+from corpus.types import Document, Segment, SentencePair, System
 from translate.engine import load_engine
 from translate.engine.base import DecodeSettings, Engine
 from translate.errors import ClusterError
@@ -205,11 +207,13 @@ def run_on_ray(pipeline: Pipeline, spec: EngineSpec, sources: Sequence[str],
     engine for counting tokens and the provenance record; it never decodes); `spec` says how
     each actor loads its own engine."""
     report = report or JobReport()
-    # Files are counted, then read again a window at a time: the driver holds a window's text.
-    inputs = read_inputs(sources, report, on_total, pipeline.archive, part_chars, options,
-                         hold=False)
-    stream = documents(inputs, report, part_chars, options)
     with connected(ray_options):
+        # Files are counted, then read again a window at a time: the driver holds a window's
+        # text (a manifest's rows of text are held: they are no files to read again).
+        inputs = read_inputs(read_manifests(sources, report, pipeline.archive, options),
+                             report, on_total, pipeline.archive, part_chars, options,
+                             hold=False)
+        stream = documents(inputs, report, part_chars, options)
         actors, resources, threads = actor_resources(spec, ray_options)
         actor_spec = EngineSpec(spec.ref, spec.backend, spec.device, spec.quantize, threads)
         if spec.device != "cpu":  # provenance says what the actors decode with
@@ -235,6 +239,86 @@ def _run(stream: Iterator[Any], pipeline: Pipeline, actor_spec: EngineSpec, acto
                                 ray_options.documents_per_call)
         with closing(translated):  # stopped while Ray is up, also after Ctrl-C
             _store(plans, translated, pipeline, report, on_result, store)
+
+
+MANIFEST_SUFFIXES = (".parquet", ".jsonl")
+METADATA_COLUMNS = ("title", "published", "site", "author", "language", "url")
+
+
+def read_manifests(sources: Sequence[str], report: JobReport, archive: Any,
+                   options: SourceOptions | None = None) -> list[str | Document]:
+    """The sources with each manifest (a `.parquet` or `.jsonl` file) replaced by its documents,
+    read with Ray Data: one row per document, its `text`, or a `path`/`url` read as that
+    argument would be, with `METADATA_COLUMNS` as its metadata. A bad row is recorded in
+    `report.failed`, naming the manifest and the row (from 1); the other rows go on."""
+    out: list[str | Document] = []
+    for source in sources:
+        if not source.lower().endswith(MANIFEST_SUFFIXES) or not Path(source).is_file():
+            out.append(source)  # a missing manifest is reported as any missing input
+            continue
+        try:
+            rows = _manifest_rows(source)
+        except InputError as exc:
+            report.failed.append(str(exc))
+            continue
+        for number, row in enumerate(rows, 1):
+            try:
+                out.extend(_row_documents(source, number, row, archive, options))
+            except InputError as exc:
+                report.failed.append(f"{source}: row {number}: {exc}")
+    return out
+
+
+def _manifest_rows(source: str) -> list[dict[str, Any]]:
+    import ray
+
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # rows in the manifest's order
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    try:
+        dataset = (ray.data.read_parquet(source) if source.lower().endswith(".parquet")
+                   else ray.data.read_json(source, lines=True))
+        return list(dataset.iter_rows())
+    except Exception as exc:  # Ray wraps the reader's errors in its own
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{source}: not a readable manifest ({message}).") from None
+
+
+def _row_documents(manifest: str, number: int, row: dict[str, Any], archive: Any,
+                   options: SourceOptions | None) -> list[str | Document]:
+    """One manifest row as sources for `read_inputs`."""
+    from corpus.ingest import document_of, read_document
+    from corpus.sources import read_source
+
+    metadata = {column: _text(row[column]) for column in METADATA_COLUMNS
+                if row.get(column) is not None and _text(row[column])}
+    text, where = row.get("text"), _text(row.get("path")) or _text(row.get("url"))
+    if text is not None:
+        if not str(text).strip():
+            raise InputError("an empty text, nothing to translate.")
+        # read as a file of that text is: its encoding checked, cleaned; named by its path
+        document = read_document(where or f"{manifest}#{number}", str(text).encode("utf-8"))
+        return [document_of(document.path, document.text, {**document.metadata, **metadata})]
+    if not where:
+        raise InputError("neither a text nor a path or url.")
+    if set(metadata) <= {"url"}:
+        return [where]  # read exactly as the argument would be
+    known = archive.document_with_url if archive is not None else (lambda url: None)
+    found: list[str | Document] = []
+    for item in read_source(where, options or SourceOptions(), known):
+        if isinstance(item, Document):
+            found.append(document_of(item.path, item.text, {**item.metadata, **metadata}))
+        else:  # a long file, a URL already stored, a feed's bad item: as the argument
+            return [where]
+    return found
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value).strip()
 
 
 @contextmanager
