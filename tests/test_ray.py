@@ -428,7 +428,10 @@ def test_bad_manifest_rows_are_reported_and_the_others_translated(
              "author": "Иван Петров", "url": "https://example.org/hama"},
             {"title": "без текста"},
             {"text": "   ", "path": "blank.txt"},
-            {"path": str(tmp_path / "nowhere.txt")}]
+            {"path": str(tmp_path / "nowhere.txt")},
+            {"path": str(tmp_path / "idlib.txt"), "site": "example.org", "published": "2019-03-01"}]
+    (tmp_path / "idlib.txt").write_text("Бои в Идлибе\n\nСилы режима отступают от Идлиба.\n",
+                                        encoding="utf-8")
     manifest.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                         encoding="utf-8")
     db = tmp_path / "archive.db"
@@ -443,8 +446,12 @@ def test_bad_manifest_rows_are_reported_and_the_others_translated(
     assert errors[2].startswith("error: ") and "nowhere.txt" in errors[2]
     documents = _archive(db)["documents"]
     assert [(path, title) for _, path, title, _ in documents] == [
-        ("https://example.org/hama", "Хама освобождена")]
+        ("https://example.org/hama", "Хама освобождена"),
+        (str(tmp_path / "idlib.txt"), "Бои в Идлибе")]  # a file's own title: its first line
     with closing(sqlite3.connect(db)) as con:
-        author, url = con.execute("SELECT json_extract(metadata, '$.author'),"
-                                  " json_extract(metadata, '$.url') FROM documents").fetchone()
-    assert (author, url) == ("Иван Петров", "https://example.org/hama")
+        stored = con.execute("SELECT json_extract(metadata, '$.author'),"
+                             " json_extract(metadata, '$.url'), json_extract(metadata, '$.site'),"
+                             " json_extract(metadata, '$.published') FROM documents"
+                             " ORDER BY id").fetchall()
+    assert stored == [("Иван Петров", "https://example.org/hama", None, None),
+                      (None, None, "example.org", "2019-03-01")]

@@ -270,8 +270,9 @@ def read_manifests(sources: Sequence[str], report: JobReport, archive: Any,
 
 
 def _manifest_rows(source: str) -> list[dict[str, Any]]:
-    import ray
+    import ray.data
 
+    # after Ray Data's import, which sets up its loggers: its notes are not for our reader
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # rows in the manifest's order
