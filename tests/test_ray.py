@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 import ray
@@ -70,13 +71,19 @@ def _news(folder: Path, count: int) -> Path:
     return folder
 
 
-def _archive(db: Path) -> dict[str, list[tuple]]:
-    """Everything the archive says about the run, without ids' order-free parts and times:
-    documents, sentences, translations with their system, origin, score and the translation
-    they copy, term statuses, QA flags and alternatives."""
-    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+def _archive(db: Path | str) -> dict[str, list[tuple]]:
+    """Everything the archive (a file or a PostgreSQL URL) says about the run, without ids'
+    order-free parts and times: documents, sentences, translations with their system, origin,
+    score and the translation they copy, term statuses, QA flags and alternatives."""
+    if isinstance(db, str):
+        import psycopg
+
+        connect: Callable[[], Any] = lambda: psycopg.connect(db)  # noqa: E731
+    else:
+        connect = lambda: sqlite3.connect(f"file:{db}?mode=ro", uri=True)  # noqa: E731
+    with closing(connect()) as con:
         def rows(sql: str) -> list[tuple]:
-            return con.execute(sql).fetchall()
+            return [tuple(row) for row in con.execute(sql).fetchall()]
         return {
             "documents": rows("SELECT id, path, title, sha256 FROM documents ORDER BY id"),
             "segments": rows("SELECT id, doc_id, idx, paragraph, start, \"end\", ru"
@@ -145,6 +152,38 @@ def test_a_folder_on_ray_gives_exactly_the_local_archive(
     for table in local:
         assert mine[table] == local[table], table
     assert result.stdout == local_run[1]  # what the reader sees, in the same order
+
+
+def test_on_postgresql_a_writer_actor_stores_exactly_the_local_archive(
+        local_ray: None, tiny_model: Path, folder: Path, glossary: Path, pg_db: str,
+        postgres, runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corpus.store import Archive
+
+    local_db = postgres.new_archive()
+    stored_here: list[str] = []  # documents this process (the driver) stored
+    save = Archive.save_document
+
+    def counted(self: Archive, document, *args, **kwargs):
+        stored_here.append(document.path)
+        return save(self, document, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "save_document", counted)
+    monkeypatch.setenv("RUEN_GLOSSARY", str(folder.parent / "none.tsv"))
+    common = [str(folder), "--model", str(tiny_model), "--threads", "1", "-g", str(glossary),
+              "-f", "jsonl"]
+    local = _translate(runner, *common, "--db", local_db)
+    assert local.exit_code == 0, local.output
+    assert len(stored_here) == 14  # the counter sees a store where there is one
+    stored_here.clear()
+    on_ray = _translate(runner, *common, "--db", pg_db, "--ray", "local", "--actors", "2")
+    assert on_ray.exit_code == 0, on_ray.output
+    assert stored_here == []  # every document was stored by the writer actor
+    mine, theirs = _archive(pg_db), _archive(local_db)
+    assert len(mine["documents"]) == 14
+    assert {row[4] for row in mine["translations"]} == {"mt", "tm", "copy"}
+    for table in theirs:
+        assert mine[table] == theirs[table], table
+    assert on_ray.stdout == local.stdout
 
 
 def _descendants(pid: int) -> list[int]:
@@ -347,3 +386,72 @@ def test_ctrl_c_stops_before_the_next_document_and_says_what_was_stored(
             f"stored in {db}.") in stderr
     unfinished = sorted(set(map(str, folder.iterdir())) - set(stored))[0]
     assert f"{unfinished} was not finished and is not stored" in stderr
+
+
+def test_a_jsonl_or_parquet_manifest_gives_exactly_the_archive_of_the_files(
+        local_ray: None, local_run: tuple[Path, str], tiny_model: Path, folder: Path,
+        glossary: Path, tmp_path: Path, runner) -> None:
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted(folder.iterdir())
+    # the texts themselves, named by their files; the last one by its path only (read there)
+    rows: list[dict[str, Any]] = [{"path": str(f), "text": f.read_text(encoding="utf-8")}
+                                  for f in files[:-1]] + [{"path": str(files[-1])}]
+    jsonl = tmp_path / "news.jsonl"
+    jsonl.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                     encoding="utf-8")
+    parquet = tmp_path / "news.parquet"
+    pq.write_table(pa.Table.from_pylist([{"path": r["path"], "text": r.get("text")}
+                                         for r in rows]), parquet)
+    for manifest in (jsonl, parquet):
+        db = tmp_path / f"{manifest.suffix[1:]}.db"
+        result = _translate(runner, str(manifest), "--model", str(tiny_model), "--db", str(db),
+                            "--threads", "1", "-g", str(glossary), "-f", "jsonl",
+                            "--ray", "local", "--actors", "2")
+        assert result.exit_code == 0, (manifest, result.output)
+        mine, local = _archive(db), _archive(local_run[0])
+        assert len(mine["documents"]) == 14
+        for table in local:
+            assert mine[table] == local[table], (manifest.name, table)
+        assert result.stdout == local_run[1], manifest.name
+
+
+def test_bad_manifest_rows_are_reported_and_the_others_translated(
+        local_ray: None, tiny_model: Path, tmp_path: Path, runner) -> None:
+    import json
+
+    manifest = tmp_path / "feed.jsonl"
+    rows = [{"text": f"{HAMA} «Мы уходим», — сказал он.", "title": "Хама освобождена",
+             "author": "Иван Петров", "url": "https://example.org/hama"},
+            {"title": "без текста"},
+            {"text": "   ", "path": "blank.txt"},
+            {"path": str(tmp_path / "nowhere.txt")},
+            {"path": str(tmp_path / "idlib.txt"), "site": "example.org", "published": "2019-03-01"}]
+    (tmp_path / "idlib.txt").write_text("Бои в Идлибе\n\nСилы режима отступают от Идлиба.\n",
+                                        encoding="utf-8")
+    manifest.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                        encoding="utf-8")
+    db = tmp_path / "archive.db"
+    result = _translate(runner, str(manifest), "--model", str(tiny_model), "--db", str(db),
+                        "--threads", "1", "--ray", "local")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = result.stderr.splitlines()
+    assert len(errors) == 3, result.stderr
+    assert errors[0] == f"error: {manifest}: row 2: neither a text nor a path or url."
+    assert errors[1] == f"error: {manifest}: row 3: an empty text, nothing to translate."
+    assert errors[2].startswith("error: ") and "nowhere.txt" in errors[2]
+    documents = _archive(db)["documents"]
+    assert [(path, title) for _, path, title, _ in documents] == [
+        ("https://example.org/hama", "Хама освобождена"),
+        (str(tmp_path / "idlib.txt"), "Бои в Идлибе")]  # a file's own title: its first line
+    with closing(sqlite3.connect(db)) as con:
+        stored = con.execute("SELECT json_extract(metadata, '$.author'),"
+                             " json_extract(metadata, '$.url'), json_extract(metadata, '$.site'),"
+                             " json_extract(metadata, '$.published') FROM documents"
+                             " ORDER BY id").fetchall()
+    assert stored == [("Иван Петров", "https://example.org/hama", None, None),
+                      (None, None, "example.org", "2019-03-01")]

@@ -6,10 +6,14 @@ Data's `map_batches` to a pool of actors, each holding one loaded engine, the gl
 QA checks; an actor runs `Pipeline.enforced` and `Pipeline.decoded` on them, the very calls a
 local run makes for that document, so the batches it decodes are the local run's batches and
 the output is the same sentence for sentence (decoding depends on a batch's neighbours through
-padding: that is why the unit sent is a document's sentences, never a mix of documents). The
-driver stores each document in input order with `Pipeline.finish`, one transaction per
-document, as the local run does; it never decodes, and checks nothing the actors checked, so
-that one driver can keep many actors busy.
+padding: that is why the unit sent is a document's sentences, never a mix of documents). Each
+document is stored in input order with `Pipeline.finish`, one transaction per document, as the
+local run does: on SQLite by the driver (one writer to the file); on PostgreSQL by a writer
+actor (`DocumentWriter`) that holds its own connection, so that the driver only plans, counts
+and reports. The writes stay in input order on one writer because a document's re-plan must
+see the documents before it stored (below), and so the ids are the local run's. The driver
+never decodes, and checks nothing the actors checked, so that one driver can keep many actors
+busy.
 
 Within a run a sentence repeated in a later document is not sent again: the local run would
 find it in memory, stored by the earlier document, so `plan` leaves it as `pending`, and when the
@@ -28,14 +32,16 @@ import logging
 import os
 import pickle
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
+from corpus.errors import InputError
 from corpus.sources import SourceOptions
 from corpus.text import normalize_source
-from corpus.types import Segment, SentencePair, System
+from corpus.types import Document, Segment, SentencePair, System
 from translate.engine import load_engine
 from translate.engine.base import DecodeSettings, Engine
 from translate.errors import ClusterError
@@ -99,6 +105,30 @@ class DocumentTranslator:
             pairs = self.pipeline.decoded(segments, range(len(segments)), outputs)
             done.append(pickle.dumps([pairs[i] for i in range(len(segments))]))
         return {"key": batch["key"], "done": np.array(done, dtype=object)}
+
+
+class DocumentWriter:
+    """A Ray actor that stores documents in a PostgreSQL archive, opened once, in the order the
+    driver sends them (an actor runs one caller's calls in order): the driver's `plan` again,
+    now that the documents before are stored, then `finish`, one transaction per document."""
+
+    def __init__(self, target: str, settings: DecodeSettings, glossary: TermPolicy | None,
+                 checks: Sequence[Check], system: System, use_memory: bool) -> None:
+        from corpus.store import open_archive
+
+        # no engine: `plan` and `finish` only need the system the translations are recorded
+        # under, which the driver says
+        self.pipeline = Pipeline(None, settings, archive=open_archive(target, readonly=False),  # type: ignore[arg-type]
+                                 glossary=glossary, checks=checks, use_memory=use_memory,
+                                 recorded_system=system)
+
+    def store(self, plan: DocumentPlan, done: list[SentencePair]) -> DocumentResult:
+        final = self.pipeline.plan(plan.document, plan.segments)
+        return self.pipeline.finish(final, dict(zip(plan.todo, done, strict=True)))
+
+    def close(self) -> None:
+        if self.pipeline.archive is not None:
+            self.pipeline.archive.close()
 
 
 @contextmanager
@@ -177,32 +207,158 @@ def run_on_ray(pipeline: Pipeline, spec: EngineSpec, sources: Sequence[str],
     engine for counting tokens and the provenance record; it never decodes); `spec` says how
     each actor loads its own engine."""
     report = report or JobReport()
-    # Files are counted, then read again a window at a time: the driver holds a window's text.
-    inputs = read_inputs(sources, report, on_total, pipeline.archive, part_chars, options,
-                         hold=False)
-    stream = documents(inputs, report, part_chars, options)
     with connected(ray_options):
+        # Files are counted, then read again a window at a time: the driver holds a window's
+        # text (a manifest's rows of text are held: they are no files to read again).
+        inputs = read_inputs(read_manifests(sources, report, pipeline.archive, options),
+                             report, on_total, pipeline.archive, part_chars, options,
+                             hold=False)
+        stream = documents(inputs, report, part_chars, options)
         actors, resources, threads = actor_resources(spec, ray_options)
         actor_spec = EngineSpec(spec.ref, spec.backend, spec.device, spec.quantize, threads)
         if spec.device != "cpu":  # provenance says what the actors decode with
             pipeline.recorded_system = _actor_system(actor_spec, pipeline, resources)
-        while window := list(islice(stream, ray_options.window)):
-            plans: list[tuple[int, DocumentPlan]] = []
-            pending: set[str] = set()
-            for number, document, segments in window:
-                plan = pipeline.plan(document, segments, pending)
-                pending |= {normalize_source(ru) for ru in plan.sources}
-                plans.append((number, plan))
-            translated = _translate(plans, pipeline, actor_spec, actors, resources,
-                                    ray_options.documents_per_call)
-            with closing(translated):  # stopped while Ray is up, also after Ctrl-C
-                _store(plans, translated, pipeline, report, on_result)
+        with _writer(pipeline) as store:
+            _run(stream, pipeline, actor_spec, actors, resources, ray_options, report,
+                 on_result, store)
     return report
+
+
+def _run(stream: Iterator[Any], pipeline: Pipeline, actor_spec: EngineSpec, actors: int,
+         resources: dict[str, float], ray_options: RayOptions, report: JobReport,
+         on_result: Callable[[int, DocumentResult], None],
+         store: Callable[[DocumentPlan, list[SentencePair]], DocumentResult]) -> None:
+    while window := list(islice(stream, ray_options.window)):
+        plans: list[tuple[int, DocumentPlan]] = []
+        pending: set[str] = set()
+        for number, document, segments in window:
+            plan = pipeline.plan(document, segments, pending)
+            pending |= {normalize_source(ru) for ru in plan.sources}
+            plans.append((number, plan))
+        translated = _translate(plans, pipeline, actor_spec, actors, resources,
+                                ray_options.documents_per_call)
+        with closing(translated):  # stopped while Ray is up, also after Ctrl-C
+            _store(plans, translated, pipeline, report, on_result, store)
+
+
+MANIFEST_SUFFIXES = (".parquet", ".jsonl")
+METADATA_COLUMNS = ("title", "published", "site", "author", "language", "url")
+
+
+def read_manifests(sources: Sequence[str], report: JobReport, archive: Any,
+                   options: SourceOptions | None = None) -> list[str | Document]:
+    """The sources with each manifest (a `.parquet` or `.jsonl` file) replaced by its documents,
+    read with Ray Data: one row per document, its `text`, or a `path`/`url` read as that
+    argument would be, with `METADATA_COLUMNS` as its metadata. A bad row is recorded in
+    `report.failed`, naming the manifest and the row (from 1); the other rows go on."""
+    out: list[str | Document] = []
+    for source in sources:
+        if not source.lower().endswith(MANIFEST_SUFFIXES) or not Path(source).is_file():
+            out.append(source)  # a missing manifest is reported as any missing input
+            continue
+        try:
+            rows = _manifest_rows(source)
+        except InputError as exc:
+            report.failed.append(str(exc))
+            continue
+        for number, row in enumerate(rows, 1):
+            try:
+                out.extend(_row_documents(source, number, row, archive, options))
+            except InputError as exc:
+                report.failed.append(f"{source}: row {number}: {exc}")
+    return out
+
+
+def _manifest_rows(source: str) -> list[dict[str, Any]]:
+    import ray.data
+
+    # after Ray Data's import, which sets up its loggers: its notes are not for our reader
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # rows in the manifest's order
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    try:
+        dataset = (ray.data.read_parquet(source) if source.lower().endswith(".parquet")
+                   else ray.data.read_json(source, lines=True))
+        return list(dataset.iter_rows())
+    except Exception as exc:  # Ray wraps the reader's errors in its own
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{source}: not a readable manifest ({message}).") from None
+
+
+def _row_documents(manifest: str, number: int, row: dict[str, Any], archive: Any,
+                   options: SourceOptions | None) -> list[str | Document]:
+    """One manifest row as sources for `read_inputs`."""
+    from corpus.ingest import document_of, read_document
+    from corpus.sources import read_source
+
+    metadata = {column: _text(row[column]) for column in METADATA_COLUMNS
+                if row.get(column) is not None and _text(row[column])}
+    text, where = row.get("text"), _text(row.get("path")) or _text(row.get("url"))
+    if text is not None:
+        if not str(text).strip():
+            raise InputError("an empty text, nothing to translate.")
+        # read as a file of that text is: its encoding checked, cleaned; named by its path
+        document = read_document(where or f"{manifest}#{number}", str(text).encode("utf-8"))
+        return [document_of(document.path, document.text, {**document.metadata, **metadata})]
+    if not where:
+        raise InputError("neither a text nor a path or url.")
+    if set(metadata) <= {"url"}:
+        return [where]  # read exactly as the argument would be
+    known = archive.document_with_url if archive is not None else (lambda url: None)
+    found: list[str | Document] = []
+    for item in read_source(where, options or SourceOptions(), known):
+        if isinstance(item, Document):
+            found.append(document_of(item.path, item.text, {**item.metadata, **metadata}))
+        else:  # a long file, a URL already stored, a feed's bad item: as the argument
+            return [where]
+    return found
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value).strip()
+
+
+@contextmanager
+def _writer(pipeline: Pipeline
+            ) -> Iterator[Callable[[DocumentPlan, list[SentencePair]], DocumentResult]]:
+    """How a document is stored: by the driver (SQLite, or no archive), or by a writer actor
+    with a connection of its own (PostgreSQL)."""
+    archive = pipeline.archive
+    if archive is None or archive.backend != "postgresql":
+        def here(plan: DocumentPlan, done: list[SentencePair]) -> DocumentResult:
+            # Asked again now that the documents before it are stored: what `pending`
+            # left out is in memory, as a local run would have found it.
+            final = pipeline.plan(plan.document, plan.segments)
+            return pipeline.finish(final, dict(zip(plan.todo, done, strict=True)))
+        yield here
+        return
+    import ray
+
+    writer = ray.remote(num_cpus=0)(DocumentWriter).remote(
+        str(archive.target), pipeline.settings, pipeline.glossary, pipeline.checks,
+        pipeline.system, pipeline.use_memory)
+
+    def there(plan: DocumentPlan, done: list[SentencePair]) -> DocumentResult:
+        try:
+            return ray.get(writer.store.remote(plan, done))
+        except ray.exceptions.RayTaskError as exc:  # the archive's error, as a local run's
+            raise exc.as_instanceof_cause() from None
+    try:
+        yield there
+    finally:
+        with suppress(Exception):  # its connection closes with it
+            ray.get(writer.close.remote(), timeout=30)
+        ray.kill(writer)
 
 
 def _store(plans: Sequence[tuple[int, DocumentPlan]],
            translated: Iterator[tuple[int, list[SentencePair]]], pipeline: Pipeline,
-           report: JobReport, on_result: Callable[[int, DocumentResult], None]) -> None:
+           report: JobReport, on_result: Callable[[int, DocumentResult], None],
+           store: Callable[[DocumentPlan, list[SentencePair]], DocumentResult]) -> None:
     """Store a window's documents in input order, each as soon as its translation is back."""
     for key, (number, plan) in enumerate(plans):
         report.current = _label(plan)
@@ -213,10 +369,7 @@ def _store(plans: Sequence[tuple[int, DocumentPlan]],
             done_key, done = next(translated)
             if done_key != key:
                 raise RuntimeError(f"Ray returned document {done_key} for {key}")
-        # Asked again now that the documents before it are stored: what `pending`
-        # left out is in memory, as a local run would have found it.
-        final = pipeline.plan(plan.document, plan.segments)
-        result = pipeline.finish(final, dict(zip(plan.todo, done, strict=True)))
+        result = store(plan, done)
         if pipeline.on_progress:
             pipeline.on_progress(len(result.pairs))
         report.current = ""

@@ -85,12 +85,14 @@ Input = tuple[int, Document | LongDocument | Reread, list[Segment] | None]
 again whole) and, for a short one held, its sentences."""
 
 
-def read_inputs(sources: Sequence[str], report: JobReport, on_total: Callable[[int], None],
+def read_inputs(sources: Sequence[str | Document], report: JobReport,
+                on_total: Callable[[int], None],
                 archive: Archive | None, part_chars: int | None = None,
                 options: SourceOptions | None = None, hold: bool = True) -> list[Input]:
     """Every source read and segmented (counted, for a long one), the failures recorded in
     `report`, `on_total` told the number of sentences (see `run_job`). With `hold=False`, a
-    local file that is one short document is not held either: `documents` reads it again."""
+    local file that is one short document is not held either: `documents` reads it again. A
+    source may be a Document already read (a row of a `--ray` manifest, `translate.cluster`)."""
     part_chars = part_chars or PART_CHARS
     options = replace(options or SourceOptions(), part_chars=part_chars)
     known_url = archive.document_with_url if archive is not None else (lambda url: None)
@@ -98,9 +100,14 @@ def read_inputs(sources: Sequence[str], report: JobReport, on_total: Callable[[i
     total = 0
     for source in sources:
         items: list[Document | LongDocument | Skipped | Failed] = []
+        if isinstance(source, Document):  # read already, and held: it may be no file
+            items.append(source)
+            source, again = source.path, False
         try:
-            items.extend(read_input(source, options, known_url))
-            again = not hold and source != STDIN and not is_url(source) and len(items) == 1
+            if not items:
+                items.extend(read_input(source, options, known_url))
+                again = (not hold and source != STDIN and not is_url(source)
+                         and len(items) == 1)
         except InputError as exc:  # what was read before the error is translated
             report.failed.append(str(exc))
             again = False
