@@ -73,11 +73,12 @@ class Timing:
 
 
 @contextmanager
-def serving(db: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def serving(db: Path, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """The real `ruen serve` on `db`, on a free loopback port; stopped with SIGTERM after."""
     ruen = shutil.which("ruen") or "ruen"
     process = subprocess.Popen(
-        [ruen, "serve", "--db", str(db), "--port", "0", "--editor", "bench"],
+        [ruen, "serve", "--db", str(db), "--port", "0", "--editor", "bench",
+         "--workers", str(workers)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         encoding="utf-8", env={**os.environ, "HF_HUB_OFFLINE": "1"})
     found: list[str] = []
@@ -188,14 +189,16 @@ def archive_pairs(db: Path) -> int:
         connection.close()
 
 
-def run(pairs: int, db: Path | None, requests: int, clients: list[int], seed: int) -> dict:
+def run(pairs: int, db: Path | None, requests: int, clients: list[int], seed: int,
+        workers: int = 1) -> dict:
     workdir = None
     if db is None:
         workdir = tempfile.TemporaryDirectory(prefix="ruen-bench-serve-")
         db = Path(workdir.name) / "bench.db"
     try:
         report: dict = {"db": str(db), "cpus": os.cpu_count(), "sqlite": sqlite3.sqlite_version,
-                        "load_average_before": [round(x, 2) for x in os.getloadavg()]}
+                        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+                        "workers": workers}
         existing = archive_pairs(db)
         if existing:
             report.update(pairs=existing, reused_archive=True)
@@ -206,7 +209,7 @@ def run(pairs: int, db: Path | None, requests: int, clients: list[int], seed: in
         pages = {"search": search_paths(db, max(1, requests // 4), seed),
                  "document": document_paths(db, requests, seed)}
         results: dict = {name: {} for name in pages}
-        with serving(db) as (base, process):
+        with serving(db, workers) as (base, process):
             for name, paths in pages.items():  # warm up: caches, lemmatiser, templates
                 fetch_all(base, paths[:WARM_UP], 1, PAGE_MARK[name])
             for count in clients:
@@ -246,11 +249,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=_clients, default=[1, 8],
                         help="numbers of concurrent clients, e.g. 1,8")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="ruen serve --workers: server processes (peak RSS is the first's)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     if args.pairs < 1 or args.requests < 1:
         parser.error("--pairs and --requests must be at least 1")
-    report = run(args.pairs, args.db, args.requests, args.clients, args.seed)
+    report = run(args.pairs, args.db, args.requests, args.clients, args.seed, args.workers)
     if args.json:
         print(json.dumps(report, indent=2))
         return

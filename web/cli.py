@@ -4,7 +4,10 @@ extra installed)."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json as json_module
+import os
 import signal
 import socket
 import sys
@@ -47,6 +50,10 @@ def serve(
     editor: EditorOption = None,
     glossary: GlossaryOption = None,
     no_glossary: NoGlossaryOption = False,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, metavar="N",
+        help="Server processes sharing the port, each with its own connections to the "
+             "archive: searches of several reviewers at once on several cores.")] = 1,
     json: JsonOption = False,
 ) -> None:
     """Review the archive in a browser: documents, each document's sentences side by side with
@@ -58,6 +65,7 @@ def serve(
     ```
     ruen serve --db archive.db
     ruen serve --port 8080 --read-only
+    ruen serve --db archive.db --workers 2
     ruen serve --editor anna --glossary mine.tsv
     ruen serve --host 0.0.0.0 --token s3cret-for-the-desk
     ruen serve --host 0.0.0.0 --reviewer anna:k3y-of-anna-07
@@ -110,11 +118,41 @@ def serve(
                                      "editor": settings.editor}), flush=True)
         sys.stderr.flush()
 
+    # the other workers: forked once the port is bound (so they share it), each building its
+    # own app, since open connections (SQLite's, psycopg's pool) must not cross a fork
+    children = [_fork_worker(listening, settings) for _ in range(workers - 1)]
     config = uvicorn.Config(web_app, log_level="warning", lifespan="on",
                             server_header=False)
     server = _server_class()(config, on_listening)
-    server.run(sockets=[listening])
+    try:
+        server.run(sockets=[listening])
+    finally:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+        for child in children:
+            os.waitpid(child, 0)
     note("Stopped.")
+
+
+def _fork_worker(listening: socket.socket, settings: Any) -> int:
+    """A child process serving the same port with an app of its own; it ends with its parent
+    (SIGTERM from the parent, or the parent's death: PR_SET_PDEATHSIG)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere SIGTERM
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        import uvicorn
+
+        from web.app import create_app
+
+        config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on",
+                                server_header=False)
+        _server_class()(config, lambda: None).run(sockets=[listening])
+    finally:
+        os._exit(0)  # never back into the parent's code (typer, its finalisers)
 
 
 MIN_TOKEN = 8

@@ -210,3 +210,19 @@ def test_connections_to_the_server_are_not_held_back_by_nagle() -> None:
     thread.start()
     thread.join(60)
     assert found and found[0] != 0
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
+def test_workers_share_the_port_and_stop_with_the_server(serve) -> None:
+    served = serve("--workers", "2")
+    [worker] = _children(served.process.pid)  # one forked worker beside the server itself
+    statuses = {served.get("/api/documents")[0] for _ in range(20)}
+    assert statuses == {200}
+    served.process.send_signal(signal.SIGTERM)
+    served.process.communicate(timeout=60)
+    assert served.process.returncode == 0
+    assert not os.path.exists(f"/proc/{worker}")  # stopped and reaped, not left serving
