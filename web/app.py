@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from corpus import review
 from corpus.db import is_url
 from corpus.errors import ArchiveError, EditConflict, QueryError
+from corpus.lemma import english_lemma_text, lemma_text
 from corpus.pool import ArchivePool
 from corpus.search import LANGS, Hit, search
 from corpus.store import Archive
@@ -119,6 +120,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
     if not is_url(settings.db) and not Path(settings.db).exists():
         raise ArchiveError(f"{settings.db}: no archive here; translate something into it first.")
     pool = ArchivePool(settings.db, readonly=settings.read_only)
+    # the lemmatisers' dictionaries load now, not in a reviewer's first search (about 1 s)
+    lemma_text("Хама освобождена")
+    english_lemma_text("Hama was freed")
     # autoescape everything: archive text is never markup
     templates = Jinja2Templates(env=jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
