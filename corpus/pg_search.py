@@ -279,14 +279,6 @@ class PgIndex:
 
     # ------------------------------------------------------------ highlights
 
-    def ru_texts(self, segments: Sequence[int]) -> dict[int, tuple[str, str]]:
-        """(ru_norm, ru_lemmas) of each sentence: what highlights are computed on."""
-        if not segments:
-            return {}
-        return {r[0]: (r[1], r[2]) for r in self.db.execute(
-            "SELECT id, ru_norm, ru_lemmas FROM segments"
-            f" WHERE id IN ({','.join('?' * len(segments))})", list(segments))}
-
     def en_texts(self, translations: Sequence[int]) -> dict[int, tuple[str, str, str]]:
         """(English, kind, English lemma keys as stored) of each translation."""
         if not translations:

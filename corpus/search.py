@@ -403,14 +403,6 @@ class Fts5Index:
                 return list(found.values())[:wanted]
             fetch *= 4
 
-    def ru_texts(self, segments: Sequence[int]) -> dict[int, tuple[str, str]]:
-        """(ru_norm, ru_lemmas) of each sentence: what highlights are computed on."""
-        if not segments:
-            return {}
-        return {r[0]: (r[1], r[2]) for r in self.db.execute(
-            "SELECT id, ru_norm, ru_lemmas FROM segments"
-            f" WHERE id IN ({','.join('?' * len(segments))})", list(segments))}
-
     def en_texts(self, translations: Sequence[int]) -> dict[int, tuple[str, str, str]]:
         """(English, kind, English lemma keys as indexed) of each translation."""
         if not translations:
@@ -548,10 +540,9 @@ class Searcher:
             return []
         segments = [m.segment for m in matches]
         rows = {r["id"]: r for r in self.db.execute(
-            "SELECT s.id, s.doc_id, s.idx, s.ru, d.title FROM segments s"
+            "SELECT s.id, s.doc_id, s.idx, s.ru, s.ru_norm, s.ru_lemmas, d.title FROM segments s"
             " JOIN documents d ON d.id = s.doc_id"
             f" WHERE s.id IN ({','.join('?' * len(segments))})", segments)}
-        ru_texts = self.index.ru_texts([m.segment for m in matches if m.on_ru])
         en_texts = self.index.en_texts(
             [m.translation for m in matches if m.translation is not None])
         current = self.current_translations(
@@ -560,8 +551,9 @@ class Searcher:
         for match in matches:
             row = rows[match.segment]
             ru_spans: tuple[Span, ...] = ()
-            if match.segment in ru_texts:
-                ru_spans = ru_highlights(node, exact, row["ru"], *ru_texts[match.segment])
+            if match.on_ru:  # highlighted on what was indexed: the forms and lemma keys
+                ru_spans = ru_highlights(node, exact, row["ru"], row["ru_norm"],
+                                         row["ru_lemmas"])
             en_spans: tuple[Span, ...] = ()
             if match.translation is not None:
                 en, kind, en_lemmas = en_texts[match.translation]

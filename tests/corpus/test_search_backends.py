@@ -284,9 +284,10 @@ def test_highlights_are_fts5s_for_any_query_without_not(archives: dict[str, Arch
         node = parse_query(query)
         for exact in (False, True):
             for segment, _ in index.ru(node, exact, ([], []), [], 1000, 1000):
-                ru = archive.db.execute("SELECT ru FROM segments WHERE id = ?",
-                                        (segment,)).fetchone()[0]
-                ours = ru_highlights(node, exact, ru, *index.ru_texts([segment])[segment])
+                ru, ru_norm, ru_lemmas = archive.db.execute(
+                    "SELECT ru, ru_norm, ru_lemmas FROM segments WHERE id = ?",
+                    (segment,)).fetchone()
+                ours = ru_highlights(node, exact, ru, ru_norm, ru_lemmas)
                 fts = archive.db.execute(
                     "SELECT highlight(segments_fts, 0, '\x02', '\x03'),"
                     " highlight(segments_fts, 1, '\x02', '\x03') FROM segments_fts"
