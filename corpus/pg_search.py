@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from corpus.errors import QueryError
@@ -50,19 +50,61 @@ def _quote(lexeme: str) -> str:
     return f"'{lexeme}'"
 
 
-def _vector(parts: Iterable[tuple[str, Sequence[str]]]) -> str:
+#: Function words, whose phrases are looked up as one lexeme (see `_vector`): closed-class
+#: words (prepositions, conjunctions, particles, pronouns, auxiliaries) and the commonest
+#: adverbs of news text. Each is in a large share of sentences, so a phrase of two of them
+#: (`"в на"`, `"of the"`) cannot be checked row by row. Their lemma keys (and English stems)
+#: count too (`common_tokens`). A word added here later leaves archives stored before without
+#: its pairs: phrases of it would miss them until `ruen archive copy` rebuilds the index.
+COMMON_WORDS = {language: words.split() for language, words in {"ru": """
+    в во на под к ко от из изо после с со у о об обо по за над перед при про для до без через
+    между около вокруг среди против ради вдоль возле кроме вместо мимо внутри согласно
+    и а но или либо что чтобы как если когда хотя потому так также тоже ни же ли да то бы
+    затем не вот уже еще даже только лишь именно ведь более менее больше очень почти где там
+    здесь тогда теперь сейчас всего
+    он она оно они его ее ему ей им ими их него нее нему ней ним них я мы ты вы меня мне нас
+    нам вас вам себя себе собой свой своя свое свои своего своей своих своим это этот эта эти
+    этого этой этих этом этому этим тот та те того той тех том тому тем который которая
+    которое которые которого которой которых котором которому которым весь вся все всего всей
+    всех всем всеми сам сама само сами такой такая такие такого кто чего чем чему
+    быть был была было были будет будут есть является являются
+    """, "en": """
+    the a an of in on at to from by with for about after before into over under between
+    through during against without within near and or but nor so yet that this these those
+    which who whom whose what when where while if than then as is are was were be been being
+    am has have had do does did will would shall should can could may might must it its he
+    him his she her they them their we us our you your i me my not no also already still
+    just only more most less very there here all any some each both such other one two
+    """}.items()}
+
+
+@lru_cache(maxsize=2)
+def common_tokens(language: str) -> frozenset[str]:
+    """The tokens whose neighbour pairs are lexemes: COMMON_WORDS of `language` ("ru" or
+    "en") as word forms and as lemma keys (Russian) or stems of lemma keys (English), as
+    each side of a vector holds them."""
+    tokens = fts5()
+    forms = [token for word in COMMON_WORDS[language] for token in tokens.tokens(word, language)]
+    keys = ([lemma_key(form) for form in forms] if language == "ru" else
+            [tokens.stem(english_key(form)) for form in forms])
+    return frozenset(forms + keys)
+
+
+def _vector(parts: Iterable[tuple[str, Sequence[str]]], common: frozenset[str]) -> str:
     """A tsvector literal of parts (mark, tokens), each after the previous one: every token
-    (marked) at its position, and every two neighbours as one lexeme (`=силы режима`) at the
-    first one's, so that a phrase is found by the index alone (see `_Phrase`)."""
+    (marked) at its position, and every two neighbours that are both `common` as one lexeme
+    (`=в на`) at the first one's, so that a phrase of two function words is found by the
+    index alone (see `_Phrase`)."""
     positions: dict[str, list[int]] = {}
     start = 1
     for mark, tokens in parts:
         lexemes = [mark + token for token in tokens]
         for position, lexeme in enumerate(lexemes, start):
             positions.setdefault(lexeme, []).append(position)
-        pairs = zip(lexemes, tokens[1:], strict=False)
-        for position, (lexeme, following) in enumerate(pairs, start):
-            positions.setdefault(f"{lexeme} {following}", []).append(position)
+        pairs = zip(lexemes, tokens, tokens[1:], strict=False)
+        for position, (lexeme, token, following) in enumerate(pairs, start):
+            if token in common and following in common:
+                positions.setdefault(f"{lexeme} {following}", []).append(position)
         start += len(lexemes)
     kept = [(lexeme, found) for lexeme, found in positions.items()
             if len(lexeme) * 4 <= MAX_LEXEME_BYTES or len(lexeme.encode()) <= MAX_LEXEME_BYTES]
@@ -75,14 +117,15 @@ def _vector(parts: Iterable[tuple[str, Sequence[str]]]) -> str:
 def segment_vector(ru_norm: str, ru_lemmas: str) -> str:
     """The `segments.ru_search` of a sentence (a tsvector as text: `CAST(? AS tsvector)`)."""
     tokens = fts5()
-    return _vector((("", tokens.tokens(ru_lemmas, "ru")), (FORM, tokens.tokens(ru_norm, "ru"))))
+    return _vector((("", tokens.tokens(ru_lemmas, "ru")), (FORM, tokens.tokens(ru_norm, "ru"))),
+                   common_tokens("ru"))
 
 
 def translation_vector(en: str, en_lemmas: str) -> str:
     """The `translations.en_search` of a translation (`en_lemmas`: english_lemma_text(en))."""
     tokens = fts5()
     return _vector((("", [tokens.stem(t) for t in tokens.tokens(en_lemmas, "en")]),
-                    (FORM, tokens.tokens(en, "en"))))
+                    (FORM, tokens.tokens(en, "en"))), common_tokens("en"))
 
 
 def migrate(db: Any) -> None:
@@ -109,21 +152,35 @@ def migrate(db: Any) -> None:
 
 @dataclass(frozen=True)
 class _Phrase:
-    """Tokens that must follow each other (the last one a prefix when `prefix`), of one side
-    (`mark`). Two or more are found as their neighbour pairs (`=силы режима`), which the index
-    holds: a phrase of two words is one lexeme, found without reading a row (a `<->` of single
-    words would make PostgreSQL read every row holding both words to check their positions:
-    seconds for two common words)."""
+    """Tokens of `language` that must follow each other (the last one a prefix when
+    `prefix`), of one side (`mark`). Two function words in a row are looked up as their pair
+    (`=в на`, which the index holds): a `<->` of two words each in a fifth of the sentences
+    would make PostgreSQL read every row holding both to check their positions (seconds at a
+    million sentences). Any other neighbours are single lexemes joined by `<->`: the rows
+    holding both words are few when one of them is not a function word."""
 
     tokens: tuple[str, ...]
     prefix: bool
+    language: str
     mark: str = ""
+
+    def lexemes(self) -> list[str]:
+        """One lexeme per position: the pair of it and the next word when both are common
+        (never with the prefix: the words it stands for may not be), else the word; the last
+        word is left out when the pair before holds it."""
+        common, tokens, last = common_tokens(self.language), self.tokens, len(self.tokens) - 1
+        paired = [i < last and token in common and tokens[i + 1] in common
+                  and not (self.prefix and i + 1 == last) for i, token in enumerate(tokens)]
+        lexemes = [self.mark + (f"{tokens[i]} {tokens[i + 1]}" if paired[i] else tokens[i])
+                   for i in range(last)]
+        if last == 0 or not paired[last - 1]:
+            lexemes.append(self.mark + tokens[last])
+        return lexemes
 
     def tsquery(self) -> str:
         if not self.tokens:  # FTS5 matches nothing for a phrase without tokens (a word
             return _quote(FORM)  # of characters it drops); nor does a lone mark
-        lexemes = [self.mark + self.tokens[0]] if len(self.tokens) == 1 else [
-            f"{self.mark}{first} {second}" for first, second in pairwise(self.tokens)]
+        lexemes = self.lexemes()
         for lexeme in lexemes:
             if len(lexeme.encode()) > MAX_LEXEME_BYTES:
                 raise QueryError(f"a phrase or word of {len(lexeme.encode())} bytes cannot be "
@@ -153,9 +210,9 @@ def ru_tsquery(node: Node, exact: bool) -> str:
     def phrase(term: Any) -> _Phrase:
         if exact or term.prefix:
             return _Phrase(tuple(tokens.tokens(" ".join(fold(w) for w in term.words), "ru")),
-                           term.prefix, FORM)
+                           term.prefix, "ru", FORM)
         return _Phrase(tuple(tokens.tokens(" ".join(lemma_key(w) for w in term.words), "ru")),
-                       False)
+                       False, "ru")
 
     return _render(node, phrase)
 
@@ -168,11 +225,11 @@ def en_tsquery(node: Node, exact: bool) -> str:
     def phrase(term: Any) -> _Phrase:
         words = [w.casefold() for w in term.words]
         if exact:
-            return _Phrase(tuple(tokens.tokens(" ".join(words), "en")), term.prefix, FORM)
+            return _Phrase(tuple(tokens.tokens(" ".join(words), "en")), term.prefix, "en", FORM)
         words = [english_key(w) for w in words[:-1]] + [
             words[-1] if term.prefix else english_key(words[-1])]
         return _Phrase(tuple(tokens.stem(t) for t in tokens.tokens(" ".join(words), "en")),
-                       term.prefix)
+                       term.prefix, "en")
 
     return _render(node, phrase)
 
@@ -294,7 +351,7 @@ class PgIndex:
         sentences is not read to the end)."""
         counted = []
         for key in keys:
-            query = _Phrase(tuple(fts5().tokens(key, "ru")), False).tsquery()
+            query = _Phrase(tuple(fts5().tokens(key, "ru")), False, "ru").tsquery()
             count = self._run(
                 "SELECT count(*) FROM (SELECT 1 FROM segments"
                 " WHERE ru_search @@ CAST(? AS tsquery) LIMIT ?) c", (query, cap))[0][0]
@@ -303,7 +360,7 @@ class PgIndex:
 
     def with_keys(self, keys: Sequence[str], limit: int) -> list[tuple[int, str]]:
         """(id, Russian) of the sentences holding any of the lemma keys, best ranked first."""
-        query = " | ".join(_Phrase(tuple(fts5().tokens(k, "ru")), False).tsquery()
+        query = " | ".join(_Phrase(tuple(fts5().tokens(k, "ru")), False, "ru").tsquery()
                            for k in keys)
         rows = self._run(
             "SELECT id, ru FROM segments WHERE ru_search @@ CAST(? AS tsquery)"

@@ -159,6 +159,14 @@ QUERIES = [  # (query, options); every one finds something
     ("http www", {}),
     ("12", {}),
     ('"20 000"', {"lang": "ru"}),
+    # phrases of function words: looked up as one lexeme on PostgreSQL (corpus.pg_search)
+    ('"но были"', {}),
+    ('"на Хомс, но были остановлены"', {"exact": True}),
+    ('"но бы"*', {"lang": "ru"}),  # a prefix is never paired
+    ('"более 20 000"', {"lang": "ru"}),
+    ('"more than"', {"lang": "en"}),
+    ('"according to the UN"', {"lang": "en"}),
+    ('"were stopped near Hama"', {"exact": True}),
     ("2015", {}),
     ("14:30", {"exact": True}),
     ("2-й", {"lang": "ru"}),
