@@ -121,7 +121,7 @@ class HistoryMixin:
                 segment = self.segment_id(doc_id, index)
                 added = self._insert_translation(
                     segment_id=segment, system_id=None, kind="post-edit", en=en,
-                    origin="post-edit", unless=("o.segment_id = ? AND o.en = ?", (segment, en)))
+                    origin="post-edit", unless="o.segment_id = n.segment_id AND o.en = n.en")
                 stored.append(added is not None)
         return stored
 
@@ -208,9 +208,8 @@ class HistoryMixin:
                     stored = self._insert_translation(
                         segment_id=segment, system_id=system_id, kind=p.kind, en=p.en,
                         origin=p.origin, score=p.score,
-                        unless=("o.segment_id = ? AND o.kind = ? AND o.en = ?"
-                                " AND o.system_id IS NOT DISTINCT FROM ?",
-                                (segment, p.kind, p.en, system_id)))
+                        unless="o.segment_id = n.segment_id AND o.kind = n.kind"
+                               " AND o.en = n.en AND o.system_id IS NOT DISTINCT FROM n.system_id")
                     if stored is not None:
                         added += 1
                         kinds[p.kind] = None

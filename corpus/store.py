@@ -59,11 +59,19 @@ RETRIES = 5
 Selection = Literal["current", "mt", "post-edit", "reference", "all"]
 SELECTIONS: tuple[Selection, ...] = ("current", "mt", "post-edit", "reference", "all")
 T = TypeVar("T")
-# Parameters whose type PostgreSQL cannot infer in `INSERT ... SELECT ?, ...` (a NULL would be
-# taken for text); SQLite reads the same casts as no-ops.
-_CASTS = {"segment_id": "CAST(? AS BIGINT)", "system_id": "CAST(? AS BIGINT)",
-          "source_translation_id": "CAST(? AS BIGINT)", "score": "CAST(? AS DOUBLE PRECISION)",
-          "en_search": "CAST(? AS tsvector)"}
+#: The translations columns that are not text, whose type PostgreSQL cannot infer for a
+#: parameter in `INSERT ... SELECT ?, ...` (a NULL would be taken for text) nor for an array
+#: of them; SQLite reads the same casts as no-ops.
+_PG_TYPES = {"segment_id": "BIGINT", "system_id": "BIGINT", "source_translation_id": "BIGINT",
+             "score": "DOUBLE PRECISION", "en_search": "tsvector"}
+
+
+def _cast(column: str, value: str) -> str:
+    """SQL of `value` as the type of the translations column (an array of tsvectors is sent
+    as text: each is cast on the server)."""
+    type_ = _PG_TYPES.get(column)
+    return f"CAST({value} AS {type_})" if type_ and (value == "?" or type_ == "tsvector") \
+        else value
 
 
 def default_archive_path() -> str | Path:
@@ -296,8 +304,12 @@ class Archive(MemoryMixin, HistoryMixin):
                     doc_id = self._upsert_document(document)
                 segment_ids = self._upsert_segments(doc_id, pairs)
                 system_id = self.system_id(system)
-                stored = [(translation_id, pair) for pair in pairs if (translation_id := (
-                    self._add_translation(segment_ids[pair.index], system_id, kind, pair)))]
+                ids = self._insert_translations(
+                    [self._translation_values(segment_ids[pair.index], system_id, kind, pair)
+                     for pair in pairs],
+                    unless="o.segment_id = n.segment_id AND o.kind = n.kind AND o.en = n.en"
+                           " AND o.kind != 'mt'")
+                stored = [(id_, pair) for id_, pair in zip(ids, pairs, strict=True) if id_]
                 self._add_details(stored)
             return doc_id
 
@@ -332,12 +344,19 @@ class Archive(MemoryMixin, HistoryMixin):
     def _upsert_segments(self, doc_id: int, pairs: list[SentencePair]) -> dict[int, int]:
         rows = [(doc_id, p.index, p.paragraph, p.start, p.end, p.ru, normalize_source(p.ru),
                  lemma_text(p.ru)) for p in pairs]
-        if self.backend == "postgresql":  # the search index's lexemes (corpus.pg_search)
-            self.db.executemany(
+        if self.backend == "postgresql":  # with the search index's lexemes (pg_search)
+            # one statement for the document's sentences, as columns of arrays: the server's
+            # cost per statement is most of the cost of a row
+            columns = [list(column) for column in zip(*[
+                (*r[1:], pg_search.segment_vector(r[6], r[7])) for r in rows], strict=True)]
+            self.db.execute(
                 'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm,'
-                " ru_lemmas, ru_search) VALUES (?,?,?,?,?,?,?,?, CAST(? AS tsvector))"
-                " ON CONFLICT DO NOTHING",
-                [(*r, pg_search.segment_vector(r[6], r[7])) for r in rows])
+                " ru_lemmas, ru_search) SELECT ?, v.idx, v.paragraph, v.start, v.e, v.ru,"
+                " v.ru_norm, v.ru_lemmas, CAST(v.ru_search AS tsvector)"
+                f" FROM unnest({', '.join(['CAST(? AS INTEGER[])'] * 4)},"
+                f" {', '.join(['CAST(? AS TEXT[])'] * 4)}) WITH ORDINALITY"
+                " AS v(idx, paragraph, start, e, ru, ru_norm, ru_lemmas, ru_search, n)"
+                " ORDER BY v.n ON CONFLICT DO NOTHING", [doc_id, *columns])
         else:
             self.db.executemany(
                 'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm,'
@@ -345,43 +364,66 @@ class Archive(MemoryMixin, HistoryMixin):
         rows = self.db.execute("SELECT idx, id FROM segments WHERE doc_id = ?", (doc_id,))
         return {row[0]: row[1] for row in rows}
 
-    def _insert_translation(self, *, unless: tuple[str, Sequence[Any]] | None = None,
-                            **values: Any) -> int | None:
+    def _insert_translation(self, *, unless: str = "", **values: Any) -> int | None:
         """Store one translation (`values`: its columns) unless a stored one `o` matches
-        `unless` (SQL on `o`, its parameters), or it repeats a machine translation (the
-        unique index); its id, or None when nothing was stored. The one statement that writes
-        translations: on PostgreSQL it stores the English lemma keys and the search index's
-        lexemes (corpus.pg_search; SQLite's triggers index a translation themselves)."""
-        values["created"] = _now()
-        if self.backend == "postgresql":
-            en = values["en"]  # None breaks NOT NULL below, as on SQLite
-            values["en_lemmas"] = english_lemma_text(en) if isinstance(en, str) else ""
-            values["en_search"] = pg_search.translation_vector(en, values["en_lemmas"]) \
-                if isinstance(en, str) else ""
-        condition, params = unless or ("", ())
-        where = f"NOT EXISTS (SELECT 1 FROM translations o WHERE {condition})" \
-            if condition else "TRUE"
-        rows = self.db.execute(
-            f"INSERT INTO translations ({', '.join(values)})"
-            f" SELECT {', '.join(_CASTS.get(c, '?') for c in values)} WHERE {where}"
-            " ON CONFLICT DO NOTHING RETURNING id",  # not OR IGNORE: NOT NULL must fail
-            [*values.values(), *params]).fetchall()
-        return int(rows[0][0]) if rows else None
+        `unless` (SQL on `o` and the new row `n`), or it repeats a machine translation (the
+        unique index); its id, or None when nothing was stored."""
+        return self._insert_translations([values], unless)[0]
 
-    def _add_translation(self, segment_id: int, system_id: int | None, kind: Kind,
-                         pair: SentencePair) -> int | None:
+    def _insert_translations(self, rows: Sequence[dict[str, Any]], unless: str = ""
+                             ) -> list[int | None]:
+        """`_insert_translation` of each row (the same columns), in order. The one place
+        that writes translations: on PostgreSQL it stores the English lemma keys and the
+        search index's lexemes (corpus.pg_search; SQLite's triggers index a translation
+        themselves)."""
+        stamp = _now()
+        rows = [{**values, "created": stamp} for values in rows]
+        if self.backend == "postgresql":
+            for values in rows:
+                en = values["en"]  # None breaks NOT NULL below, as on SQLite
+                values["en_lemmas"] = english_lemma_text(en) if isinstance(en, str) else ""
+                values["en_search"] = pg_search.translation_vector(en, values["en_lemmas"]) \
+                    if isinstance(en, str) else ""
+        columns = list(rows[0]) if rows else []
+        where = f"NOT EXISTS (SELECT 1 FROM translations o WHERE {unless})" if unless \
+            else "TRUE"
+
+        def insert(new_rows: str, returning: str = "id") -> str:
+            return (f"INSERT INTO translations ({', '.join(columns)})"
+                    f" SELECT {', '.join(f'n.{c}' for c in columns)} FROM {new_rows} n"
+                    f" WHERE {where} ON CONFLICT DO NOTHING"  # not OR IGNORE: NOT NULL must fail
+                    f" RETURNING {returning}")
+
+        segments = [values["segment_id"] for values in rows]
+        if self.backend == "postgresql" and len(rows) > 1 and len(set(segments)) == len(rows):
+            # one statement for all, as columns of arrays (the server's cost per statement
+            # is most of the cost of a row); the ids told apart by their sentences
+            arrays = ", ".join(
+                f"CAST(? AS {'TEXT' if c == 'en_search' else _PG_TYPES.get(c, 'TEXT')}[])"
+                for c in columns)
+            new_rows = (f"(SELECT {', '.join(_cast(c, c) + f' AS {c}' for c in columns)}"
+                        f" FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(columns)},"
+                        " number) ORDER BY number)")
+            found = {row[0]: row[1] for row in self.db.execute(
+                insert(new_rows, "segment_id, id"),
+                [[values[c] for values in rows] for c in columns]).fetchall()}
+            return [found.get(segment) for segment in segments]
+        one_row = insert(f"(SELECT {', '.join(_cast(c, '?') + f' AS {c}' for c in columns)})")
+        return [int(row[0]) if row else None for row in (
+            next(iter(self.db.execute(one_row, list(values.values())).fetchall()), None)
+            for values in rows)]  # fetchall: SQLite ends the statement
+
+    def _translation_values(self, segment_id: int, system_id: int | None, kind: Kind,
+                            pair: SentencePair) -> dict[str, Any]:
+        """The columns of a translated sentence's translation."""
         if pair.source_id is not None:
             # A copy from memory is what its source is: a human's post-edit keeps no system,
             # an earlier machine translation keeps the system that made it.
             kind, system_id = self.db.execute(
                 "SELECT kind, system_id FROM translations WHERE id = ?",
                 (pair.source_id,)).fetchone()
-        translation_id = self._insert_translation(
-            segment_id=segment_id, system_id=system_id, kind=kind, en=pair.en,
-            origin=pair.origin, source_translation_id=pair.source_id, score=pair.score,
-            unless=("o.segment_id = ? AND o.kind = ? AND o.en = ? AND o.kind != 'mt'",
-                    (segment_id, kind, pair.en)))
-        return translation_id
+        return dict(segment_id=segment_id, system_id=system_id, kind=kind, en=pair.en,
+                    origin=pair.origin, source_translation_id=pair.source_id, score=pair.score)
 
     def _add_details(self, stored: Sequence[tuple[int, SentencePair]]) -> None:
         """The term hits, QA flags and alternatives of translations just stored (id, pair):
