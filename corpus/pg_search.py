@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from corpus.errors import QueryError
@@ -90,27 +91,29 @@ def common_tokens(language: str) -> frozenset[str]:
     return frozenset(forms + keys)
 
 
+def _fits(lexeme: str) -> bool:
+    return len(lexeme) * 4 <= MAX_LEXEME_BYTES or len(lexeme.encode()) <= MAX_LEXEME_BYTES
+
+
 def _vector(parts: Iterable[tuple[str, Sequence[str]]], common: frozenset[str]) -> str:
     """A tsvector literal of parts (mark, tokens), each after the previous one: every token
     (marked) at its position, and every two neighbours that are both `common` as one lexeme
     (`=в на`) at the first one's, so that a phrase of two function words is found by the
-    index alone (see `_Phrase`)."""
-    positions: dict[str, list[int]] = {}
+    index alone (see `_Phrase`). A lexeme is written once per position: PostgreSQL's input
+    joins the positions of the same lexeme (`'в':3 'в':8` is `'в':3,8`)."""
+    entries: list[str] = []
     start = 1
     for mark, tokens in parts:
-        lexemes = [mark + token for token in tokens]
-        for position, lexeme in enumerate(lexemes, start):
-            positions.setdefault(lexeme, []).append(position)
-        pairs = zip(lexemes, tokens, tokens[1:], strict=False)
-        for position, (lexeme, token, following) in enumerate(pairs, start):
-            if token in common and following in common:
-                positions.setdefault(f"{lexeme} {following}", []).append(position)
-        start += len(lexemes)
-    kept = [(lexeme, found) for lexeme, found in positions.items()
-            if len(lexeme) * 4 <= MAX_LEXEME_BYTES or len(lexeme.encode()) <= MAX_LEXEME_BYTES]
-    text = " ".join(f"'{lexeme}':{','.join(map(str, found))}" for lexeme, found in kept)
-    if "\\" in text or text.count("'") != 2 * len(kept):  # never: tokens are letters, digits
-        text = " ".join(f"{_quote(lexeme)}:{','.join(map(str, found))}" for lexeme, found in kept)
+        entries += [f"'{mark}{token}':{position}"
+                    for position, token in enumerate(tokens, start) if _fits(mark + token)]
+        entries += [f"'{mark}{token} {following}':{position}" for position, (token, following)
+                    in enumerate(pairwise(tokens), start)
+                    if token in common and following in common]  # short words: they fit
+        start += len(tokens)
+    text = " ".join(entries)
+    if "\\" in text or text.count("'") != 2 * len(entries):  # never: tokens are letters, digits
+        text = " ".join(_quote(entry[1:entry.rindex("'")]) + entry[entry.rindex("'") + 1:]
+                        for entry in entries)
     return text
 
 
