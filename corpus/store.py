@@ -60,18 +60,20 @@ Selection = Literal["current", "mt", "post-edit", "reference", "all"]
 SELECTIONS: tuple[Selection, ...] = ("current", "mt", "post-edit", "reference", "all")
 T = TypeVar("T")
 #: The translations columns that are not text, whose type PostgreSQL cannot infer for a
-#: parameter in `INSERT ... SELECT ?, ...` (a NULL would be taken for text) nor for an array
-#: of them; SQLite reads the same casts as no-ops.
+#: parameter in `INSERT ... SELECT ?, ...` (a NULL would be taken for text); SQLite reads the
+#: same casts as no-ops.
 _PG_TYPES = {"segment_id": "BIGINT", "system_id": "BIGINT", "source_translation_id": "BIGINT",
-             "score": "DOUBLE PRECISION", "en_search": "tsvector"}
+             "score": "DOUBLE PRECISION"}
+#: Many rows sent to PostgreSQL as one parameter, a JSON list of objects, followed by the
+#: alias and the columns (`number`: the rows' order): psycopg turns a JSON text into a parameter in
+#: microseconds, where its arrays (one per column) took milliseconds for a document.
+_JSON_ROWS = "json_to_recordset(CAST(? AS json)) AS"
 
 
-def _cast(column: str, value: str) -> str:
-    """SQL of `value` as the type of the translations column (an array of tsvectors is sent
-    as text: each is cast on the server)."""
-    type_ = _PG_TYPES.get(column)
-    return f"CAST({value} AS {type_})" if type_ and (value == "?" or type_ == "tsvector") \
-        else value
+def _json_rows(rows: Iterable[Mapping[str, Any]]) -> str:
+    """The rows of `_JSON_ROWS`, numbered in order."""
+    return json.dumps([{"number": n, **row} for n, row in enumerate(rows)],
+                      ensure_ascii=False)
 
 
 def default_archive_path() -> str | Path:
@@ -345,18 +347,19 @@ class Archive(MemoryMixin, HistoryMixin):
         rows = [(doc_id, p.index, p.paragraph, p.start, p.end, p.ru, normalize_source(p.ru),
                  lemma_text(p.ru)) for p in pairs]
         if self.backend == "postgresql":  # with the search index's lexemes (pg_search)
-            # one statement for the document's sentences, as columns of arrays: the server's
-            # cost per statement is most of the cost of a row
-            columns = [list(column) for column in zip(*[
-                (*r[1:], pg_search.segment_vector(r[6], r[7])) for r in rows], strict=True)]
+            # one statement for the document's sentences: the server's cost per statement is
+            # most of the cost of a row
             self.db.execute(
                 'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm,'
-                " ru_lemmas, ru_search) SELECT ?, v.idx, v.paragraph, v.start, v.e, v.ru,"
+                " ru_lemmas, ru_search) SELECT ?, v.idx, v.paragraph, v.start, v.\"end\", v.ru,"
                 " v.ru_norm, v.ru_lemmas, CAST(v.ru_search AS tsvector)"
-                f" FROM unnest({', '.join(['CAST(? AS INTEGER[])'] * 4)},"
-                f" {', '.join(['CAST(? AS TEXT[])'] * 4)}) WITH ORDINALITY"
-                " AS v(idx, paragraph, start, e, ru, ru_norm, ru_lemmas, ru_search, n)"
-                " ORDER BY v.n ON CONFLICT DO NOTHING", [doc_id, *columns])
+                f" FROM {_JSON_ROWS} v(number INTEGER, idx INTEGER, paragraph INTEGER,"
+                ' start INTEGER, "end" INTEGER, ru TEXT, ru_norm TEXT, ru_lemmas TEXT,'
+                " ru_search TEXT) ORDER BY v.number ON CONFLICT DO NOTHING",
+                [doc_id, _json_rows(
+                    dict(zip(("idx", "paragraph", "start", "end", "ru", "ru_norm", "ru_lemmas"),
+                             r[1:], strict=True), ru_search=pg_search.segment_vector(r[6], r[7]))
+                    for r in rows)])
         else:
             self.db.executemany(
                 'INSERT INTO segments (doc_id, idx, paragraph, start, "end", ru, ru_norm,'
@@ -388,27 +391,25 @@ class Archive(MemoryMixin, HistoryMixin):
         where = f"NOT EXISTS (SELECT 1 FROM translations o WHERE {unless})" if unless \
             else "TRUE"
 
-        def insert(new_rows: str, returning: str = "id") -> str:
-            return (f"INSERT INTO translations ({', '.join(columns)})"
-                    f" SELECT {', '.join(f'n.{c}' for c in columns)} FROM {new_rows} n"
-                    f" WHERE {where} ON CONFLICT DO NOTHING"  # not OR IGNORE: NOT NULL must fail
-                    f" RETURNING {returning}")
+        def insert(new_rows: str, returning: str = "id", order: str = "") -> str:
+            return (f"INSERT INTO translations ({', '.join(columns)}) SELECT "
+                    + ", ".join(f"CAST(n.{c} AS tsvector)" if c == "en_search" else f"n.{c}"
+                                for c in columns)
+                    + f" FROM {new_rows} WHERE {where}{order} ON CONFLICT DO NOTHING"
+                    f" RETURNING {returning}")  # not OR IGNORE: NOT NULL must fail
 
         segments = [values["segment_id"] for values in rows]
         if self.backend == "postgresql" and len(rows) > 1 and len(set(segments)) == len(rows):
-            # one statement for all, as columns of arrays (the server's cost per statement
-            # is most of the cost of a row); the ids told apart by their sentences
-            arrays = ", ".join(
-                f"CAST(? AS {'TEXT' if c == 'en_search' else _PG_TYPES.get(c, 'TEXT')}[])"
-                for c in columns)
-            new_rows = (f"(SELECT {', '.join(_cast(c, c) + f' AS {c}' for c in columns)}"
-                        f" FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(columns)},"
-                        " number) ORDER BY number)")
+            # one statement for all (the server's cost per statement is most of the cost of
+            # a row); the ids told apart by their sentences
+            types = ", ".join(f"{c} {_PG_TYPES.get(c, 'TEXT')}" for c in columns)
             found = {row[0]: row[1] for row in self.db.execute(
-                insert(new_rows, "segment_id, id"),
-                [[values[c] for values in rows] for c in columns]).fetchall()}
+                insert(f"{_JSON_ROWS} n(number INTEGER, {types})", "segment_id, id",
+                       " ORDER BY n.number"), [_json_rows(rows)]).fetchall()}
             return [found.get(segment) for segment in segments]
-        one_row = insert(f"(SELECT {', '.join(_cast(c, '?') + f' AS {c}' for c in columns)})")
+        one_row = insert("(SELECT " + ", ".join(
+            (f"CAST(? AS {_PG_TYPES[c]})" if c in _PG_TYPES else "?") + f" AS {c}"
+            for c in columns) + ") n")
         return [int(row[0]) if row else None for row in (
             next(iter(self.db.execute(one_row, list(values.values())).fetchall()), None)
             for values in rows)]  # fetchall: SQLite ends the statement
