@@ -245,7 +245,7 @@ RANK_NORMALIZATION = 1
 #: ts_rank is computed for the newest this many matches per language (or as many as a page
 #: asks for, up to corpus.search.RANK_WINDOW): ranking a match reads its row, which costs
 #: PostgreSQL more than FTS5 (whose bm25 reads only its index).
-PG_RANK_WINDOW = 2_000
+PG_RANK_WINDOW = 500
 
 
 class PgIndex:
@@ -304,7 +304,7 @@ class PgIndex:
                 f" {alias}.{column} AS v FROM {table} {alias}{join}"
                 f" WHERE {alias}.{column} @@ CAST(? AS tsquery){where}"
                 + (f" AND {alias}.id > ?" if bounded else "")
-                + f" ORDER BY {alias}.id DESC LIMIT ?) w ORDER BY r, w.id DESC LIMIT ?",
+                + f" ORDER BY {alias}.id + 0 DESC LIMIT ?) w ORDER BY r, w.id DESC LIMIT ?",
                 [query, query, *params, *([top - span] if bounded else []), window, fetch])
             found = rows[0][-1] if rows else 0
             if found >= window or not bounded:
