@@ -35,6 +35,11 @@ _KNOWN_RANGES = ((0x01, 0x2FF), (0x370, 0x52F), (0x2000, 0x2BFF), (0x3000, 0x303
                  (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 
 
+#: What Fts5Tokens learnt from FTS5 (the same in every thread): "tables", "unknown".
+_learnt: dict[str, Any] = {}
+_learnt_lock = threading.Lock()
+
+
 class Fts5Tokens:
     """FTS5's tokenizers and highlighter on an in-memory SQLite database of this process.
 
@@ -57,10 +62,17 @@ class Fts5Tokens:
             if table.startswith("tok_"):  # each token with its position
                 self.db.execute(f"CREATE VIRTUAL TABLE {table}_v USING fts5vocab({table},"
                                 " 'instance')")
-        self.tables = {name: self._learn(name) for name in TOKENIZERS}
-        # finds a character that was not learnt
-        self.unknown = {name: re.compile(f"[^{_ranges(table)}]")
-                        for name, table in self.tables.items()}
+        # learnt once a process (65 ms), not once a thread: a server's request threads each
+        # make their own Fts5Tokens, and the first search in each paid for learning again
+        with _learnt_lock:
+            if not _learnt:
+                tables = {name: self._learn(name) for name in TOKENIZERS}
+                # finds a character that was not learnt
+                unknown = {name: re.compile(f"[^{_ranges(table)}]")
+                           for name, table in tables.items()}
+                _learnt.update(tables=tables, unknown=unknown)
+        self.tables: dict[str, dict[int, str | None]] = _learnt["tables"]
+        self.unknown: dict[str, re.Pattern[str]] = _learnt["unknown"]
         self.stem = lru_cache(maxsize=200_000)(self._stem)
 
     # ------------------------------------------------------------ tokens
