@@ -425,6 +425,8 @@ class Fts5Index:
                 f" FROM {table} f{join} WHERE {table} MATCH ?{where}"
                 " ORDER BY f.rowid DESC LIMIT ?) ORDER BY r, tid DESC LIMIT ?",
                 [fts, *params, window, fetch])
+            if not ranked:  # no statement for the sentences of no translations
+                return []
             segments = dict(self.db.execute(
                 f"SELECT id, segment_id FROM translations WHERE id IN"
                 f" ({','.join('?' * len(ranked))})", [r[0] for r in ranked]).fetchall())
