@@ -284,36 +284,69 @@ def _marked_spans(highlighted: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+def _terms(node: Node) -> list[Term]:
+    """The terms of a query, left to right."""
+    if isinstance(node, Op):
+        return _terms(node.left) + _terms(node.right)
+    return [node]
+
+
+def ru_highlights_of(node: Node, exact: bool, rows: Sequence[tuple[str, str, str]]
+                     ) -> list[tuple[Span, ...]]:
+    """`ru_highlights` of each (ru, ru_norm, ru_lemmas) of `rows`: FTS5 is asked once a term
+    for all of them (a page of hits), not once a term and hit."""
+    queries = {term: _render_ru(term, exact) for term in _terms(node)}
+    found = fts5().highlight_rows("ru", [{"ru_norm": norm, "ru_lemmas": lemmas}
+                                         for _, norm, lemmas in rows],
+                                  queries.values(), _MARK_ON, _MARK_OFF)
+    spans = []
+    for i, (ru, _, _) in enumerate(rows):
+        by_term: dict[Term, set[int] | None] = {}
+        for term, query in queries.items():
+            columns = found[query].get(i)
+            by_term[term] = columns and _marked_tokens(columns[0]) | _marked_tokens(columns[1])
+        spans.append(_token_spans(ru, marks(node, by_term.__getitem__, set.union) or set()))
+    return spans
+
+
 def ru_highlights(node: Node, exact: bool, ru: str, ru_norm: str, ru_lemmas: str
                   ) -> tuple[Span, ...]:
     """Spans of the Russian sentence `ru` that a hit highlights (corpus.fts5.marks): the
     tokens FTS5 marks for each matching term in the sentence's forms or lemma keys."""
+    return ru_highlights_of(node, exact, [(ru, ru_norm, ru_lemmas)])[0]
 
-    def term(term: Term) -> set[int] | None:
-        marked = fts5().highlight("ru", {"ru_norm": ru_norm, "ru_lemmas": ru_lemmas},
-                                  _render_ru(term, exact), _MARK_ON, _MARK_OFF)
-        return marked and _marked_tokens(marked[0]) | _marked_tokens(marked[1])
 
-    return _token_spans(ru, marks(node, term, set.union) or set())
+def en_highlights_of(node: Node, exact: bool, rows: Sequence[tuple[str, str]]
+                     ) -> list[tuple[Span, ...]]:
+    """`en_highlights` of each (en, en_lemmas) of `rows`, FTS5 asked once a term for all."""
+    queries = {term: _render_en(term, exact) for term in _terms(node)}
+    if exact:
+        table, values = "en_exact", [{"en": en} for en, _ in rows]
+    else:
+        table, values = "en_stems", [{"en_lemmas": lemmas} for _, lemmas in rows]
+    found = fts5().highlight_rows(table, values, queries.values(), _MARK_ON, _MARK_OFF)
+    spans: list[tuple[Span, ...]] = []
+    for i, (en, _) in enumerate(rows):
+        if exact:  # the words themselves
+            stretches: dict[Term, list[Span] | None] = {}
+            for term, query in queries.items():
+                columns = found[query].get(i)
+                stretches[term] = columns and list(_marked_spans(columns[0]))
+            spans.append(merge_overlapping(
+                marks(node, stretches.__getitem__, list.__add__) or []))
+        else:  # by token: the lemma keys hold one key per token of the English
+            keys: dict[Term, set[int] | None] = {}
+            for term, query in queries.items():
+                columns = found[query].get(i)
+                keys[term] = columns and _marked_tokens(columns[0])
+            spans.append(_token_spans(en, marks(node, keys.__getitem__, set.union) or set()))
+    return spans
 
 
 def en_highlights(node: Node, exact: bool, en: str, en_lemmas: str) -> tuple[Span, ...]:
     """Spans of the English `en` that a hit highlights: the words themselves when `exact`,
     else by token (its lemma keys hold one key per token of the English)."""
-    if exact:
-        def stretches(term: Term) -> list[Span] | None:
-            marked = fts5().highlight("en_exact", {"en": en}, _render_en(term, True),
-                                      _MARK_ON, _MARK_OFF)
-            return marked and list(_marked_spans(marked[0]))
-
-        return merge_overlapping(marks(node, stretches, list.__add__) or [])
-
-    def keys(term: Term) -> set[int] | None:
-        marked = fts5().highlight("en_stems", {"en_lemmas": en_lemmas},
-                                  _render_en(term, False), _MARK_ON, _MARK_OFF)
-        return marked and _marked_tokens(marked[0])
-
-    return _token_spans(en, marks(node, keys, set.union) or set())
+    return en_highlights_of(node, exact, [(en, en_lemmas)])[0]
 
 
 Documents = tuple[list[str], list[Any]]  # SQL conditions on `s.doc_id`, their parameters
@@ -392,6 +425,8 @@ class Fts5Index:
                 f" FROM {table} f{join} WHERE {table} MATCH ?{where}"
                 " ORDER BY f.rowid DESC LIMIT ?) ORDER BY r, tid DESC LIMIT ?",
                 [fts, *params, window, fetch])
+            if not ranked:  # no statement for the sentences of no translations
+                return []
             segments = dict(self.db.execute(
                 f"SELECT id, segment_id FROM translations WHERE id IN"
                 f" ({','.join('?' * len(ranked))})", [r[0] for r in ranked]).fetchall())
@@ -547,23 +582,27 @@ class Searcher:
             [m.translation for m in matches if m.translation is not None])
         current = self.current_translations(
             [m.segment for m in matches if m.translation is None], systems)
+        # highlighted on what was indexed: the Russian forms and lemma keys, the English lemma
+        # keys (or forms when exact); each side's hits at once
+        on_ru = [m for m in matches if m.on_ru]
+        ru_spans = dict(zip([m.segment for m in on_ru], ru_highlights_of(
+            node, exact, [(rows[m.segment]["ru"], rows[m.segment]["ru_norm"],
+                           rows[m.segment]["ru_lemmas"]) for m in on_ru]), strict=True))
+        on_en = [m.translation for m in matches if m.translation is not None]
+        en_spans = dict(zip(on_en, en_highlights_of(
+            node, exact, [(en_texts[t][0], en_texts[t][2]) for t in on_en]), strict=True))
         hits = []
         for match in matches:
             row = rows[match.segment]
-            ru_spans: tuple[Span, ...] = ()
-            if match.on_ru:  # highlighted on what was indexed: the forms and lemma keys
-                ru_spans = ru_highlights(node, exact, row["ru"], row["ru_norm"],
-                                         row["ru_lemmas"])
-            en_spans: tuple[Span, ...] = ()
             if match.translation is not None:
-                en, kind, en_lemmas = en_texts[match.translation]
-                en_spans = en_highlights(node, exact, en, en_lemmas)
+                en, kind, _ = en_texts[match.translation]
             else:
                 en, kind = current.get(match.segment, ("", ""))
             hits.append(Hit(doc=row["doc_id"], index=row["idx"], title=row["title"],
                             ru=row["ru"], en=en, kind=kind,
                             score=-(match.rank_ru + match.rank_en),
-                            ru_spans=ru_spans, en_spans=en_spans))
+                            ru_spans=ru_spans.get(match.segment, ()),
+                            en_spans=en_spans.get(match.translation, ())))
         return hits
 
     def current_translations(self, segments: Sequence[int], systems: Sequence[int] = ()

@@ -24,7 +24,10 @@ class Mark:
 def marked(text: str, marks: Iterable[Mark]) -> Markup:
     """`text` escaped, each mark wrapped in its tag; overlapping marks after the first are
     dropped (a term inside a term)."""
-    out, position = [], 0
+    # built as plain strings and made Markup once: Markup's own + and join escape-check every
+    # piece, which was most of a search page's 40 highlighted texts (about 1 ms)
+    out: list[str] = []
+    position = 0
     for m in sorted(marks, key=lambda m: (m.start, -m.end)):
         if m.start < position or m.end <= m.start or m.end > len(text):
             continue
@@ -34,11 +37,10 @@ def marked(text: str, marks: Iterable[Mark]) -> Markup:
         if m.title:
             attributes += f' title="{escape(m.title)}"'
         out.append(escape(text[position:m.start]))
-        out.append(Markup(f"<{m.tag}{attributes}>") + escape(text[m.start:m.end])
-                   + Markup(f"</{m.tag}>"))
+        out.append(f"<{m.tag}{attributes}>{escape(text[m.start:m.end])}</{m.tag}>")
         position = m.end
     out.append(escape(text[position:]))
-    return Markup("").join(out)
+    return Markup("".join(out))
 
 
 def highlighted(text: str, spans: Sequence[tuple[int, int]]) -> Markup:

@@ -19,7 +19,15 @@ from hypothesis import strategies as st
 
 from corpus.errors import QueryError
 from corpus.pg_search import fts5
-from corpus.search import Hit, Searcher, en_highlights, ru_highlights, search
+from corpus.search import (
+    Hit,
+    Searcher,
+    en_highlights,
+    en_highlights_of,
+    ru_highlights,
+    ru_highlights_of,
+    search,
+)
 from corpus.store import Archive
 from corpus.types import Document, SentencePair, System
 
@@ -291,11 +299,15 @@ def test_highlights_are_fts5s_for_any_query_without_not(archives: dict[str, Arch
         query = _random_query(rng)
         node = parse_query(query)
         for exact in (False, True):
-            for segment, _ in index.ru(node, exact, ([], []), [], 1000, 1000):
-                ru, ru_norm, ru_lemmas = archive.db.execute(
-                    "SELECT ru, ru_norm, ru_lemmas FROM segments WHERE id = ?",
-                    (segment,)).fetchone()
-                ours = ru_highlights(node, exact, ru, ru_norm, ru_lemmas)
+            # all of a query's hits highlighted at once, as a page of hits is
+            segments = [segment for segment, _ in index.ru(node, exact, ([], []), [], 1000,
+                                                           1000)]
+            rows = [archive.db.execute("SELECT ru, ru_norm, ru_lemmas FROM segments"
+                                       " WHERE id = ?", (segment,)).fetchone()
+                    for segment in segments]
+            for segment, row, ours in zip(segments, rows, ru_highlights_of(node, exact, rows),
+                                          strict=True):
+                ru = row[0]
                 fts = archive.db.execute(
                     "SELECT highlight(segments_fts, 0, '\x02', '\x03'),"
                     " highlight(segments_fts, 1, '\x02', '\x03') FROM segments_fts"
@@ -303,11 +315,14 @@ def test_highlights_are_fts5s_for_any_query_without_not(archives: dict[str, Arch
                     (_render_ru(node, exact), segment)).fetchone()
                 theirs = _token_spans(ru, _marked_tokens(fts[0]) | _marked_tokens(fts[1]))
                 assert ours == theirs, (query, ru)
+                assert ru_highlights(node, exact, *row) == ours  # one hit alone: the same
                 compared += 1
             table = "translations_fts_exact" if exact else "translations_fts"
-            for _, _, translation in index.en(node, exact, ([], []), [], 1000, 1000):
-                en, _, en_lemmas = index.en_texts([translation])[translation]
-                ours = en_highlights(node, exact, en, en_lemmas)
+            translations = [t for _, _, t in index.en(node, exact, ([], []), [], 1000, 1000)]
+            texts = index.en_texts(translations)
+            pairs = [(texts[t][0], texts[t][2]) for t in translations]
+            for translation, (en, en_lemmas), ours in zip(
+                    translations, pairs, en_highlights_of(node, exact, pairs), strict=True):
                 fts = archive.db.execute(
                     f"SELECT highlight({table}, 0, '\x02', '\x03') FROM {table}"
                     f" WHERE {table} MATCH ? AND rowid = ?",
@@ -315,6 +330,7 @@ def test_highlights_are_fts5s_for_any_query_without_not(archives: dict[str, Arch
                 theirs = (_marked_spans(fts) if exact else
                           _token_spans(en, _marked_tokens(fts)))
                 assert ours == theirs, (query, en)
+                assert en_highlights(node, exact, en, en_lemmas) == ours  # alone: the same
                 compared += 1
     assert compared > 300
 
