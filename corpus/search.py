@@ -29,9 +29,11 @@ LANGS = ("ru", "en", "both")
 OPERATORS = ("AND", "OR", "NOT")
 DEFAULT_LIMIT = 20
 #: bm25 is computed for at most this many matches per language, the newest ones: ranking costs
-#: about 1 µs a match, and a word in every tenth sentence of a million-sentence archive would
-#: otherwise take 100 ms. Queries matching fewer sentences are ranked in full.
-RANK_WINDOW = 10_000
+#: about 1.7 µs a match, and a word in every tenth sentence of a million-sentence archive would
+#: otherwise take 170 ms. Queries matching fewer sentences are ranked in full. 2,000 rather
+#: than 10,000: a common word's page took 25 ms of a core at a million pairs, and `ruen serve`
+#: with 8 reviewers on 2 cores queued them past 150 ms (9 ms with 2,000).
+RANK_WINDOW = 2_000
 SIMILAR_ROWS = 20_000
 _MARK_ON, _MARK_OFF = "\x02", "\x03"
 Span = tuple[int, int]
