@@ -70,6 +70,22 @@ def test_new_settings_add_a_translation_beside_the_old_one(db: Target) -> None:
     assert _count(path, "translations") == 4 and _count(path, "systems") == 2
 
 
+def test_a_document_stored_again_with_one_sentence_changed_adds_just_that_translation(
+        db: Target) -> None:
+    """The sentences of a document are stored in one statement on PostgreSQL: the one new
+    translation must get its own flags, not those of a sentence stored before."""
+    long = Flag("length-ratio", "warning", "long")
+    changed = [PAIRS[0], SentencePair(**{**PAIRS[1].__dict__, "en": "Homs is still waiting.",
+                                          "flags": (long,)})]
+    with Archive(db) as archive:
+        doc = archive.save_document(DOC, PAIRS, BEAM4)
+        archive.save_document(DOC, changed, BEAM4)
+        stored = list(archive.pairs(doc))
+    assert [p.en for p in stored] == ["Hama is free.", "Homs is still waiting."]
+    assert [p.flags for p in stored] == [PAIRS[0].flags, (long,)]
+    assert (_count(db, "translations"), _count(db, "qa_flags")) == (3, 2)
+
+
 def test_terms_flags_and_offsets_come_back_as_stored(db: Target) -> None:
     with Archive(db) as archive:
         doc = archive.save_document(DOC, PAIRS, BEAM4)
