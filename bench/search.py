@@ -6,6 +6,7 @@ PostgreSQL one, then the same queries timed on both, side by side.
     python -m bench.search --backend sqlite        # one backend only
     python -m bench.search --db /tmp/big.db --pg 'postgresql://host/db?options=-csearch_path%3Dbench'
                                                    # keep both archives; a later run reuses them
+    python -m bench.search --pairs 200000 --writers 2   # stored by 2 processes at once
 
 The text is generated, not translated: Russian and English sentences drawn independently from
 word lists written here, in inflected forms (so lemma queries have forms to find), with a long
@@ -220,31 +221,64 @@ def _accumulate(values: list[float]) -> Iterator[float]:
 # ---------------------------------------------------------------- build
 
 
-def build(target: Path | str, pairs: int, seed: int) -> float:
-    """Store `pairs` generated pairs in documents of SENTENCES_PER_DOCUMENT; returns seconds
-    spent storing and indexing (generating the text is not counted). The same seed stores the
-    same pairs, in the same order, on either backend."""
+def documents(pairs: int, seed: int) -> Iterator[tuple[Document, list[SentencePair]]]:
+    """`pairs` generated pairs in documents of SENTENCES_PER_DOCUMENT: the same seed makes the
+    same documents, in the same order."""
     ru_vocabulary, en_vocabulary = vocabularies(seed)
     rng = random.Random(seed + 1)
     make_ru, make_en = SentenceMaker(ru_vocabulary, rng), SentenceMaker(en_vocabulary, rng)
+    for number, start in enumerate(range(0, pairs, SENTENCES_PER_DOCUMENT), start=1):
+        rows = [(make_ru(), make_en())
+                for _ in range(min(SENTENCES_PER_DOCUMENT, pairs - start))]
+        text, sentence_pairs = "", []
+        for index, (ru, en) in enumerate(rows):
+            sentence_pairs.append(SentencePair(doc=None, index=index, paragraph=index // 5,
+                                               ru=ru, en=en, start=len(text),
+                                               end=len(text) + len(ru)))
+            text += ru + " "
+        yield Document(f"bench/{number}.txt", f"Synthetic {number}", text), sentence_pairs
+
+
+def build(target: Path | str, pairs: int, seed: int, writers: int = 1) -> float:
+    """Store `pairs` generated pairs (`documents`); returns seconds spent storing and
+    indexing (generating the text is not counted). With `writers`, that many processes store
+    every `writers`-th document each, at once (PostgreSQL takes them together, SQLite one
+    transaction at a time); the seconds are then from their start to the last one's end."""
+    if writers > 1:
+        return _build_in_processes(target, list(documents(pairs, seed)), writers)
     spent = 0.0
     with Archive(target) as archive, progress("pair") as bar:
         task = bar.add_task(f"Building ({archive.backend})", total=pairs)
-        for number, start in enumerate(range(0, pairs, SENTENCES_PER_DOCUMENT), start=1):
-            rows = [(make_ru(), make_en())
-                    for _ in range(min(SENTENCES_PER_DOCUMENT, pairs - start))]
-            text, sentence_pairs = "", []
-            for index, (ru, en) in enumerate(rows):
-                sentence_pairs.append(SentencePair(doc=None, index=index, paragraph=index // 5,
-                                                   ru=ru, en=en, start=len(text),
-                                                   end=len(text) + len(ru)))
-                text += ru + " "
-            document = Document(f"bench/{number}.txt", f"Synthetic {number}", text)
+        for document, sentence_pairs in documents(pairs, seed):
             began = time.perf_counter()
             archive.save_document(document, sentence_pairs, SYSTEM)
             spent += time.perf_counter() - began
-            bar.advance(task, len(rows))
+            bar.advance(task, len(sentence_pairs))
     return spent
+
+
+def _store_share(target: Path | str, share: list[tuple[Document, list[SentencePair]]]) -> None:
+    with Archive(target) as archive:
+        for document, sentence_pairs in share:
+            archive.save_document(document, sentence_pairs, SYSTEM)
+
+
+def _build_in_processes(target: Path | str, docs: list[tuple[Document, list[SentencePair]]],
+                        writers: int) -> float:
+    import multiprocessing
+
+    Archive(target).close()  # the schema, made once before the writers race for it
+    context = multiprocessing.get_context("fork")  # the documents are inherited, not sent
+    processes = [context.Process(target=_store_share, args=(target, docs[k::writers]))
+                 for k in range(writers)]
+    began = time.perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    if any(process.exitcode for process in processes):
+        raise SystemExit(f"error: a writer failed storing into {target}")
+    return time.perf_counter() - began
 
 
 # ---------------------------------------------------------------- queries
@@ -390,7 +424,7 @@ def _vacuum(target: str) -> float:
 
 
 def run(pairs: int, backends: list[str], db: Path | None, pg: str | None, server: str,
-        queries: int, seed: int) -> dict:
+        queries: int, seed: int, writers: int = 1) -> dict:
     workdir = None
     if db is None:
         workdir = tempfile.TemporaryDirectory(prefix="ruen-bench-")
@@ -412,8 +446,8 @@ def run(pairs: int, backends: list[str], db: Path | None, pg: str | None, server
                 figures.update(pairs=existing, build_seconds=None, reused_archive=True)
                 report["pairs"] = existing
             else:
-                seconds = build(target, pairs, seed)
-                figures.update(build_seconds=round(seconds, 1),
+                seconds = build(target, pairs, seed, writers)
+                figures.update(build_seconds=round(seconds, 1), writers=writers,
                                build_pairs_per_second=round(pairs / seconds))
             if backend == "postgresql":
                 figures["vacuum_seconds"] = round(_vacuum(str(target)), 1)
@@ -445,6 +479,7 @@ def table(report: dict) -> str:
         lines.append(f"| {label} | " + " | ".join(cell(backends[n]) for n in names) + " |")
 
     row("stored and indexed, pairs/s", lambda f: f"{f['build_pairs_per_second']:,}"
+        + (f" ({f['writers']} writers)" if f.get("writers", 1) > 1 else "")
         if f.get("build_pairs_per_second") else "(reused)")
     row("archive size (search index)", lambda f: f"{f['db_mb']:,} MB"
         + (f" ({f['search_mb']:,} MB)" if f.get("search_mb") else ""))
@@ -470,10 +505,13 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"the PostgreSQL database for that schema ({DEFAULT_SERVER})")
     parser.add_argument("--queries", type=int, default=QUERIES, help="queries per kind")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--writers", type=int, default=1,
+                        help="processes storing the pairs at once (each every Nth document)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     backends = list(BACKENDS) if args.backend == "both" else [args.backend]
-    report = run(args.pairs, backends, args.db, args.pg, args.server, args.queries, args.seed)
+    report = run(args.pairs, backends, args.db, args.pg, args.server, args.queries, args.seed,
+                 args.writers)
     if args.json:
         print(json.dumps(report, indent=2))
         return
