@@ -291,7 +291,9 @@ class PgIndex:
         index: about 2 µs a row), so the newest are looked for among the newest ids first, in
         a range grown until it holds `window` matches (the index finds the ids in a range, and
         PostgreSQL reads only the rows in both): a word in every tenth of a million sentences
-        costs the rows of one window, not the 100,000 rows it is in."""
+        costs the rows of one window, not the 100,000 rows it is in. Ordered by `id + 0`, which
+        no index provides: by `id`, PostgreSQL walked the primary key backwards and filtered
+        every row by the tsquery (84,000 rows for 2,000 matches of a common word, 52 ms)."""
         top = self.db.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
         segment = ", w.segment_id" if table == "translations" else ""
         span = window * 50  # a word in 2% of the sentences: one step
