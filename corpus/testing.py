@@ -3,6 +3,8 @@ without going through the API under test."""
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,34 @@ def rows(target: str | Path, sql: str, params: tuple[Any, ...] = ()) -> list[tup
         if archive.backend == "sqlite":
             assert archive.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return [tuple(r) for r in archive.db.execute(sql, params).fetchall()]
+
+
+def stored_sentences(target: str | Path) -> dict[str, list[tuple[str, int]]]:
+    """{document path: [(Russian, number of translations)]} as committed in the archive;
+    empty while a process is still creating it."""
+    try:
+        if not archive_exists(target):
+            return {}
+        found = rows(target, "SELECT d.path, s.ru, (SELECT count(*) FROM translations t"
+                             " WHERE t.segment_id = s.id) FROM documents d JOIN segments s"
+                             " ON s.doc_id = d.id ORDER BY d.id, s.idx")
+    except ArchiveError:  # the archive is still being created
+        return {}
+    stored: dict[str, list[tuple[str, int]]] = {}
+    for path, ru, translations in found:
+        stored.setdefault(path, []).append((ru, translations))
+    return stored
+
+
+def wait_for_documents(target: str | Path, documents: int, process: subprocess.Popen[str],
+                       timeout: float) -> None:
+    """Wait until `process` has stored `documents` documents (a test then interrupts it);
+    fails if it ends first or takes `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while len(stored_sentences(target)) < documents:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the translation never got going"
+        time.sleep(0.05)
 
 
 def count(target: str | Path, table: str) -> int:

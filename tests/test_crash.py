@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from corpus.db import display_name, is_url
-from corpus.errors import ArchiveError
-from corpus.testing import archive_exists, rows
+from corpus.testing import stored_sentences, wait_for_documents
 from translate.cli import app
 from translate.segment import segment
 
@@ -42,33 +41,9 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
-def _stored(db: Path | str) -> dict[str, list[tuple[str, int]]]:
-    """{document path: [(Russian, number of translations)]} as committed in the archive."""
-    try:
-        if not archive_exists(db):
-            return {}
-        found = rows(db, "SELECT d.path, s.ru, (SELECT count(*) FROM translations t"
-                         " WHERE t.segment_id = s.id) FROM documents d JOIN segments s"
-                         " ON s.doc_id = d.id ORDER BY d.id, s.idx")
-    except ArchiveError:  # the archive is still being created
-        return {}
-    stored: dict[str, list[tuple[str, int]]] = {}
-    for path, ru, count in found:
-        stored.setdefault(path, []).append((ru, count))
-    return stored
-
-
-def _wait_for_documents(db: Path | str, count: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while len(_stored(db)) < count:
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the translation never got going"
-        time.sleep(0.05)
-
-
 def _assert_whole(db: Path | str) -> dict[str, list[tuple[str, int]]]:
     """Every stored document has all its sentences, each translated exactly once."""
-    stored = _stored(db)
+    stored = stored_sentences(db)
     for path, sentences in stored.items():
         expected = [s.ru for s in segment(Path(path).read_text(encoding="utf-8"))]
         assert [ru for ru, _ in sentences] == expected, path
@@ -93,7 +68,7 @@ def test_kill_9_mid_folder_then_rerun_finishes_without_duplicates_or_losses(
     assert clean.exit_code == 0, clean.output
 
     process = ruen_process(*args, "--db", str(db), delay=0.5)
-    _wait_for_documents(db, 2, process)
+    wait_for_documents(db, 2, process, TIMEOUT)
     process.send_signal(signal.SIGKILL)
     process.wait(TIMEOUT)
     assert process.returncode == -signal.SIGKILL
@@ -122,7 +97,7 @@ def test_ctrl_c_stops_after_the_current_batch_and_says_what_was_stored(
     args = ["translate", str(folder), "--model", str(tiny_model), "--beam", "1",
             "--batch-tokens", "60", "--db", str(db)]
     process = ruen_process(*args, "--format", "jsonl", delay=0.4)
-    _wait_for_documents(db, 1, process)
+    wait_for_documents(db, 1, process, TIMEOUT)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=TIMEOUT)
 
@@ -155,7 +130,7 @@ def test_a_second_ctrl_c_stops_at_once_and_keeps_documents_whole(
     # only once the batch in progress is done
     process = ruen_process("translate", str(folder), "--model", str(tiny_model), "--beam", "1",
                            "--db", str(db), delay=2.0)
-    _wait_for_documents(db, 1, process)
+    wait_for_documents(db, 1, process, TIMEOUT)
     process.send_signal(signal.SIGINT)
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)

@@ -18,7 +18,6 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, suppress
 from pathlib import Path
@@ -28,6 +27,7 @@ import pytest
 import ray
 
 from corpus.store import open_archive
+from corpus.testing import stored_sentences, wait_for_documents
 from eval.qa import DEFAULT_CHECKS
 from translate.cli import app
 from translate.cluster import EngineSpec, RayOptions, run_on_ray
@@ -246,24 +246,6 @@ def test_an_actor_killed_while_holding_documents_changes_nothing(
         assert mine[table] == local[table], table
 
 
-def _stored(db: Path) -> dict[str, list[tuple[str, int]]]:
-    """{document path: [(Russian, number of translations)]} as committed in the archive."""
-    if not db.exists():
-        return {}
-    try:
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as con:
-            rows = con.execute(
-                "SELECT d.path, s.ru, (SELECT count(*) FROM translations t"
-                " WHERE t.segment_id = s.id) FROM documents d JOIN segments s ON s.doc_id = d.id"
-                " ORDER BY d.id, s.idx").fetchall()
-    except sqlite3.OperationalError:  # the archive is still being created
-        return {}
-    stored: dict[str, list[tuple[str, int]]] = {}
-    for path, ru, count in rows:
-        stored.setdefault(path, []).append((ru, count))
-    return stored
-
-
 def test_a_driver_killed_mid_folder_and_started_again_finishes_without_duplicates(
         tiny_model: Path, tmp_path: Path, local_run: tuple[Path, str], glossary: Path,
         folder: Path, ruen_process: Callable[..., subprocess.Popen]) -> None:
@@ -273,25 +255,21 @@ def test_a_driver_killed_mid_folder_and_started_again_finishes_without_duplicate
             "-g", str(glossary), "--ray", "local", "--actors", "1"]
     # every batch waits (in the actor too): the kill lands in the middle of the folder
     process = ruen_process("translate", *args, delay=0.4)
-    deadline = time.monotonic() + TIMEOUT
-    while len(_stored(db)) < 2:
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the translation never got going"
-        time.sleep(0.05)
+    wait_for_documents(db, 2, process, TIMEOUT)
     family = _descendants(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait(TIMEOUT)
     for leftover in family:  # the Ray instance the killed driver started
         with suppress(OSError):
             os.kill(leftover, signal.SIGKILL)
-    stored = _stored(db)
+    stored = stored_sentences(db)
     assert 2 <= len(stored) < 14
     assert all(count == 1 for rows in stored.values() for _, count in rows)
 
     again = ruen_process("translate", *args)
     _, stderr = again.communicate(timeout=TIMEOUT)
     assert again.returncode == 0, stderr
-    finished = _stored(db)
+    finished = stored_sentences(db)
     assert len(finished) == 14
     assert all(count == 1 for rows in finished.values() for _, count in rows)
     mine, local = _archive(db), _archive(local_run[0])
@@ -367,17 +345,13 @@ def test_ctrl_c_stops_before_the_next_document_and_says_what_was_stored(
     process = ruen_process("translate", str(folder), "--model", str(tiny_model), "--db",
                            str(db), "--threads", "1", "--ray", "local", "--format", "jsonl",
                            delay=0.4)
-    deadline = time.monotonic() + TIMEOUT
-    while len(_stored(db)) < 1:
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the translation never got going"
-        time.sleep(0.05)
+    wait_for_documents(db, 1, process, TIMEOUT)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=TIMEOUT)
 
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
-    stored = _stored(db)
+    stored = stored_sentences(db)
     assert 1 <= len(stored) < 14
     assert all(count == 1 for rows in stored.values() for _, count in rows)
     sentences = sum(len(rows) for rows in stored.values())
