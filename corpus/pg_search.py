@@ -327,17 +327,13 @@ class PgIndex:
         query = en_tsquery(node, exact)
         where, params = self._filters(documents, systems, translations=True)
         join = " JOIN segments s ON s.id = t.segment_id" if documents[0] else ""
-        found: dict[int, tuple[int, float, int]] = {}
-        fetch = wanted * 2
-        while True:
-            rows = self._ranked("translations", "t", "en_search", query, join, where, params,
+        from corpus.search import best_per_sentence
+
+        def ranked(fetch: int) -> list[tuple[int, int, float]]:
+            return self._ranked("translations", "t", "en_search", query, join, where, params,
                                 min(window, max(PG_RANK_WINDOW, fetch)), fetch)
-            found.clear()
-            for translation, segment, rank in rows:
-                found.setdefault(segment, (segment, rank, translation))
-            if len(found) >= wanted or len(rows) < fetch:
-                return list(found.values())[:wanted]
-            fetch *= 4
+
+        return best_per_sentence(ranked, wanted)
 
     # ------------------------------------------------------------ highlights
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -351,6 +351,23 @@ def en_highlights(node: Node, exact: bool, en: str, en_lemmas: str) -> tuple[Spa
     return en_highlights_of(node, exact, [(en, en_lemmas)])[0]
 
 
+def best_per_sentence(ranked: Callable[[int], Sequence[tuple[int, int, float]]], wanted: int
+                      ) -> list[tuple[int, float, int]]:
+    """(sentence, rank, translation) of the best-ranked matching translation of each of the
+    first `wanted` sentences, from `ranked(fetch)`: the best `fetch` matching translations
+    (translation, sentence, rank), best first. A sentence may have several, so more are
+    fetched until `wanted` sentences are found or no more match."""
+    fetch = wanted * 2
+    while True:
+        rows = ranked(fetch)
+        found: dict[int, tuple[int, float, int]] = {}
+        for translation, segment, rank in rows:
+            found.setdefault(segment, (segment, rank, translation))
+        if len(found) >= wanted or len(rows) < fetch:
+            return list(found.values())[:wanted]
+        fetch *= 4
+
+
 Documents = tuple[list[str], list[Any]]  # SQL conditions on `s.doc_id`, their parameters
 
 
@@ -419,26 +436,21 @@ class Fts5Index:
         where, params = self._filters(documents, systems, translations=True)
         join = (" JOIN translations t ON t.id = f.rowid JOIN segments s ON s.id = t.segment_id"
                 if where else "")
-        found: dict[int, tuple[int, float, int]] = {}
-        fetch = wanted * 2
-        while True:
-            ranked = self._run(
+
+        def ranked(fetch: int) -> list[tuple[int, int, float]]:
+            found = self._run(
                 "SELECT tid, r FROM (SELECT f.rowid AS tid, f.rank AS r"
                 f" FROM {table} f{join} WHERE {table} MATCH ?{where}"
                 " ORDER BY f.rowid DESC LIMIT ?) ORDER BY r, tid DESC LIMIT ?",
                 [fts, *params, window, fetch])
-            if not ranked:  # no statement for the sentences of no translations
+            if not found:  # no statement for the sentences of no translations
                 return []
             segments = dict(self.db.execute(
                 f"SELECT id, segment_id FROM translations WHERE id IN"
-                f" ({','.join('?' * len(ranked))})", [r[0] for r in ranked]).fetchall())
-            found.clear()
-            for translation, rank in ranked:
-                segment = segments[translation]
-                found.setdefault(segment, (segment, rank, translation))
-            if len(found) >= wanted or len(ranked) < fetch:
-                return list(found.values())[:wanted]
-            fetch *= 4
+                f" ({','.join('?' * len(found))})", [r[0] for r in found]).fetchall())
+            return [(translation, segments[translation], rank) for translation, rank in found]
+
+        return best_per_sentence(ranked, wanted)
 
     def en_texts(self, translations: Sequence[int]) -> dict[int, tuple[str, str, str]]:
         """(English, kind, English lemma keys as indexed) of each translation."""
