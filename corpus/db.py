@@ -86,6 +86,17 @@ def row_factory(cursor: Any) -> Any:
     return make
 
 
+#: How every connection to an archive's server is opened (the CLI's, the web app's pool's):
+#: in autocommit (the archive issues BEGIN and COMMIT itself), rows readable by name, and
+#: never a prepared statement. psycopg prepares a statement after its fifth run, and
+#: PostgreSQL may then keep one plan for it: a plan made while a table was nearly empty (a scan
+#: of it) stayed as the table grew on a server where nothing ANALYZEd it (autovacuum off:
+#: storing a document took 100 ms at 400,000 pairs), and a search's best plan depends on the
+#: words asked for. Planning each statement cost nothing measurable in storing.
+CONNECTION_OPTIONS: dict[str, Any] = {
+    "autocommit": True, "row_factory": row_factory, "connect_timeout": CONNECT_TIMEOUT_S,
+    "application_name": "ruen", "prepare_threshold": None}
+
 # ---------------------------------------------------------------- SQL translation
 
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\?|%""")
@@ -137,17 +148,13 @@ class PgConnection:
         self.connection = connection
         self.name = name
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None, *,
-                prepare: bool | None = None) -> PgCursor:
-        """`prepare=False`: never a prepared statement (psycopg prepares one after its fifth
-        run, and PostgreSQL may then plan it generically, blind to the parameters: search
-        queries whose cost depends on the words asked for pass False)."""
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
         cursor = self.connection.cursor()
         with self._errors():
             if params:
-                cursor.execute(to_pyformat(sql), tuple(params), prepare=prepare)
+                cursor.execute(to_pyformat(sql), tuple(params))
             else:
-                cursor.execute(sql, prepare=prepare)
+                cursor.execute(sql)
         return PgCursor(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -269,9 +276,7 @@ def connect_postgresql(url: str) -> PgConnection:
         raise ArchiveError(f"{name}: PostgreSQL support is not installed; "
                            "pip install \"ruen[postgres]\" (psycopg 3).") from None
     try:
-        connection = psycopg.connect(url, autocommit=True, row_factory=row_factory,
-                                     connect_timeout=CONNECT_TIMEOUT_S,
-                                     application_name="ruen")
+        connection = psycopg.connect(url, **CONNECTION_OPTIONS)
     except psycopg.OperationalError as exc:
         raise connect_error(url, exc) from None
     except psycopg.ProgrammingError as exc:  # a URL libpq cannot parse

@@ -256,13 +256,13 @@ class PgIndex:
         self.db = db
 
     def _run(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        """Rows of a search statement, planned for its own parameters (never a prepared
-        statement: PostgreSQL may plan one once for any tsquery, measured 6-9 times slower for
-        a common word)."""
+        """Rows of a search statement, planned for its own parameters (the archive's
+        connections never prepare one, corpus.db.CONNECTION_OPTIONS: one plan for any tsquery
+        was measured 6-9 times slower for a common word)."""
         import psycopg
 
         try:
-            return self.db.execute(sql, params, prepare=False).fetchall()
+            return self.db.execute(sql, params).fetchall()
         except (psycopg.errors.SyntaxError, psycopg.errors.DataError) as exc:
             # the tsquery is ours: a guard, not a path
             raise QueryError(f"cannot run this query ({str(exc).splitlines()[0]}); "

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from corpus.db import CONNECT_TIMEOUT_S, PgConnection, display_name, is_url, row_factory
+from corpus.db import CONNECTION_OPTIONS, PgConnection, display_name, is_url
 from corpus.errors import ArchiveError
 from corpus.store import Archive, default_archive_path, open_archive
 
@@ -54,9 +54,7 @@ class ArchivePool:
 
         self._pool = ConnectionPool(
             str(self.target), min_size=1, max_size=size, timeout=WAIT_S, configure=configure,
-            kwargs={"autocommit": True, "row_factory": row_factory,
-                    "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "ruen"},
-            open=True)
+            kwargs=CONNECTION_OPTIONS, open=True)
 
     @contextmanager
     def archive(self) -> Iterator[Archive]:

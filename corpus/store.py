@@ -401,14 +401,11 @@ class Archive(MemoryMixin, HistoryMixin):
         segments = [values["segment_id"] for values in rows]
         if self.backend == "postgresql" and len(rows) > 1 and len(set(segments)) == len(rows):
             # one statement for all (the server's cost per statement is most of the cost of
-            # a row); the ids told apart by their sentences. Planned each time, never
-            # prepared: a plan made while the table was small (a scan of it for NOT EXISTS)
-            # would be kept as it grows when nothing ANALYZEs it (autovacuum off), and took
-            # 100 ms a document at 400,000 pairs
+            # a row); the ids told apart by their sentences
             types = ", ".join(f"{c} {_PG_TYPES.get(c, 'TEXT')}" for c in columns)
             found = {row[0]: row[1] for row in self.db.execute(
                 insert(f"{_JSON_ROWS} n(number INTEGER, {types})", "segment_id, id",
-                       " ORDER BY n.number"), [_json_rows(rows)], prepare=False).fetchall()}
+                       " ORDER BY n.number"), [_json_rows(rows)]).fetchall()}
             return [found.get(segment) for segment in segments]
         one_row = insert("(SELECT " + ", ".join(
             (f"CAST(? AS {_PG_TYPES[c]})" if c in _PG_TYPES else "?") + f" AS {c}"
